@@ -1,0 +1,1 @@
+"""Courses plugin: catalog, courses, modules, lessons, enrolments, progress and course packages."""

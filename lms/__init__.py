@@ -1,0 +1,149 @@
+"""The LMS core: :func:`create_app` builds the application. Nothing happens at import time."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+def create_app(config: dict[str, Any] | None = None, plugins: list[type] | None = None) -> Flask:
+    """Build the app: configuration, extensions, core blueprints, then the plugins.
+
+    ``config`` is applied last over defaults, environment and instance file; ``plugins`` (classes) replaces
+    entry-point discovery, so a test can load a plugin without installing it.
+    """
+    from lms import cli, errors, security
+    from lms.config import load_config
+    from lms.plugins import load_plugins
+    from lms.registry import freeze_all
+
+    instance_path = os.environ.get("LMS_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    app = Flask("lms", instance_path=instance_path, instance_relative_config=True)
+    load_config(app, config)
+    _init_extensions(app)
+    security.init_app(app)
+    errors.init_app(app)
+    _register_core(app)
+    cli.init_app(app)
+    load_plugins(app, plugins)
+    freeze_all(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from lms import i18n
+    from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_connect)
+            event.listen(db.engine, "begin", _sqlite_begin)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    limiter.init_app(app)
+    _init_login(app, login_manager)
+
+
+def _init_login(app: Flask, login_manager) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from lms.extensions import db
+    from lms.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    # "basic": a session copied to another browser keeps working until the user signs out; then the
+    # session version changes and every copy stops working (see User.get_id).
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(identity: str):
+        try:
+            user_id, version = (int(part) for part in identity.split(":", 1))
+        except ValueError:
+            return None
+        user = db.session.get(User, user_id)
+        if user is None or user.session_version != version or not user.is_active:
+            return None
+        return user
+
+
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    # SQLite enforces foreign keys only when asked, per connection. The driver's own transaction handling
+    # is switched off so that SQLAlchemy's BEGIN (below) governs transactions and savepoints correctly.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def _register_core(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from lms.accounts.views import bp as accounts_bp
+    from lms.audit.views import bp as audit_bp
+    from lms.auth.views import bp as auth_bp
+    from flask_babel import get_locale
+
+    from lms.accounts.services import count_users_by_status
+    from lms.dashboard import DashboardPanel, add_dashboard_panel
+    from lms.i18n import LANGUAGE_NAMES, languages
+    from lms.main.views import bp as main_bp
+    from lms.models import COUNTRIES, PROFESSIONS, ROLES, UserStatus
+    from lms.nav import NavItem, add_nav_item, visible_nav_items
+
+    for bp in (main_bp, auth_bp, accounts_bp, audit_bp):
+        app.register_blueprint(bp)
+    add_nav_item(app, NavItem("dashboard", _l("Dashboard"), "main.dashboard", "login", 10))
+    add_nav_item(app, NavItem("users", _l("Users"), "accounts.user_list", "registrar", 80))
+    add_nav_item(app, NavItem("audit", _l("Audit log"), "audit.event_list", "registrar", 90))
+    add_dashboard_panel(app, DashboardPanel("account", _l("Your account"), "main/panel_account.html", ("any",), 900))
+    add_dashboard_panel(
+        app,
+        DashboardPanel(
+            "registrar",
+            _l("People in your academies"),
+            "main/panel_registrar.html",
+            ("registrar",),
+            50,
+            lambda user: {"counts": count_users_by_status(user)},
+        ),
+    )
+    statuses = {
+        UserStatus.PENDING.value: _l("Waiting for approval"),
+        UserStatus.INVITED.value: _l("Invited"),
+        UserStatus.ACTIVE.value: _l("Active"),
+        UserStatus.DEACTIVATED.value: _l("Deactivated"),
+    }
+
+    @app.context_processor
+    def layout_context() -> dict[str, Any]:
+        return {
+            "nav_items": visible_nav_items(app),
+            "language_names": {code: LANGUAGE_NAMES[code] for code in languages()},
+            "current_locale_code": lambda: str(get_locale()),
+            "current_locale_tag": lambda: str(get_locale()).replace("_", "-"),
+            "roles": ROLES,
+            "statuses": statuses,
+            "professions": PROFESSIONS,
+            "countries": COUNTRIES,
+        }

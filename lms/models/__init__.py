@@ -1,0 +1,31 @@
+"""The core's models: academies, users, memberships (roles), one-time tokens, recovery codes, audit events."""
+
+from lms.models.academy import Academy
+from lms.models.audit import AuditEvent
+from lms.models.user import (
+    COUNTRIES,
+    PROFESSIONS,
+    ACADEMY_ROLES,
+    ACADEMY_ROLES_WITH_ADMIN,
+    ROLES,
+    Membership,
+    OneTimeToken,
+    RecoveryCode,
+    User,
+    UserStatus,
+)
+
+__all__ = [
+    "ACADEMY_ROLES",
+    "ACADEMY_ROLES_WITH_ADMIN",
+    "COUNTRIES",
+    "PROFESSIONS",
+    "ROLES",
+    "Academy",
+    "AuditEvent",
+    "Membership",
+    "OneTimeToken",
+    "RecoveryCode",
+    "User",
+    "UserStatus",
+]

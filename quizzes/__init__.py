@@ -1,0 +1,1 @@
+"""Quizzes plugin: question types, question bank, quizzes, attempts, grading, GIFT and Moodle XML."""
