@@ -52,6 +52,14 @@ def view_rule(app: Flask, endpoint: str) -> str | None:
     return getattr(view, "lms_access", None)
 
 
+def _refuse_nul_bytes():
+    # No text column of any database we support can hold NUL, and no legitimate form sends one.
+    for values in (request.args, request.form):
+        for key, value in values.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                abort(400, description="The request holds a NUL character, which is not allowed.")
+
+
 def _enforce_access():
     endpoint = request.endpoint
     if endpoint is None:  # no route matched: Flask answers 404 by itself
@@ -116,6 +124,7 @@ def safe_next(target: str | None, fallback: str = "main.dashboard") -> str:
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_nul_bytes)
     app.before_request(_enforce_access)
     app.after_request(_security_headers)
 

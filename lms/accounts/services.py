@@ -138,10 +138,11 @@ def get_managed_user(actor: User, user_id: int) -> User:
     return user
 
 
-def check_new_identity(email: str, username: str) -> None:
+def check_new_identity(email: str, username: str = "") -> None:
+    """Refuse an e-mail address or sign-in name (when given) that an account already has."""
     if db.session.scalar(select(User.id).where(User.email == email.strip().lower())):
         raise DomainError(_("An account with this e-mail address already exists."), field="email")
-    if db.session.scalar(select(User.id).where(User.username == username.strip().lower())):
+    if username and db.session.scalar(select(User.id).where(User.username == username.strip().lower())):
         raise DomainError(_("This sign-in name is taken."), field="username")
 
 
@@ -212,7 +213,7 @@ def create_user(actor: User | None, spec: NewUser) -> User:
     """Create an account (``actor`` None: the command line). Without a password, an invitation is mailed."""
     if actor is not None:
         _check_role_scope(actor, spec.role, spec.academy)
-    check_new_identity(spec.email, spec.username or "\0")
+    check_new_identity(spec.email, spec.username)
     if spec.password:
         problem = password_problem(spec.password, email=spec.email, username=spec.username)
         if problem:
@@ -344,7 +345,7 @@ def _row_spec(row: dict, line: int, actor: User | None, academies: dict[str, Aca
             elif values[key]:
                 seen[key][values[key].lower()] = line
         try:
-            check_new_identity(values["email"], values["username"] or "\0")
+            check_new_identity(values["email"], values["username"])
         except DomainError as exc:
             error(exc.field or "email", exc.message)
     if len(report.errors) != before:

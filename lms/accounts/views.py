@@ -76,7 +76,7 @@ def password():
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            login_user(current_user)  # this session goes on under the new session version
+            login_user(current_user._get_current_object())  # this session goes on under the new session version
             flash(_("Your password has been changed. Every other session has been signed out."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/password.html", form=form)
@@ -86,7 +86,7 @@ def password():
 @access("login")
 def two_factor_setup():
     """Set up TOTP: start (a new secret is kept, not yet active), then confirm with a first code."""
-    user = current_user
+    user = current_user._get_current_object()
     start_form, confirm_form = EmptyForm(prefix="start"), ConfirmTotpForm(prefix="confirm")
     if user.totp_enabled:
         return redirect(url_for("accounts.two_factor_manage"))
@@ -116,7 +116,7 @@ def two_factor_setup():
 @bp.route("/account/two-factor/manage", methods=["GET", "POST"])
 @access("login")
 def two_factor_manage():
-    user = current_user
+    user = current_user._get_current_object()
     if not user.totp_enabled:
         return redirect(url_for("accounts.two_factor_setup"))
     codes_form, disable_form = PasswordConfirmForm(prefix="codes"), PasswordConfirmForm(prefix="disable")
