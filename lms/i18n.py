@@ -6,7 +6,7 @@ then the browser's Accept-Language, then English.
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 # Each language named in itself, as the switcher shows it.
@@ -50,7 +50,9 @@ def from_accept_language(header_values: list[tuple[str, float]]) -> str | None:
 
 
 def select_locale() -> str:
-    """Flask-Babel's locale selector."""
+    """Flask-Babel's locale selector (outside a request, e.g. on the command line: the default locale)."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = languages()
     if current_user and getattr(current_user, "is_authenticated", False):
         if current_user.language in supported:

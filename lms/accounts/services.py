@@ -302,53 +302,57 @@ class ImportReport:
         return not self.errors
 
 
-def _row_spec(row: dict, line: int, actor: User | None, academies: dict[str, Academy], seen: dict,
-              report: ImportReport) -> NewUser | None:
-    def error(column: str, message: str) -> None:
-        report.errors.append({"row": line, "field": column, "message": message})
-
+def _row_spec(row: dict, line: int, actor: User | None, academies: dict[str, Academy],
+              default_academy: Academy | None, seen: dict, report: ImportReport) -> NewUser | None:
+    """Check one CSV row; record each problem with its line and column; return the user to create or None."""
+    errors: list[tuple[str, str]] = []
     values = {k: (row.get(k) or "").strip() for k in IMPORT_COLUMNS}
-    before = len(report.errors)
+    email_ok = True
     try:
         values["email"] = validate_email(values["email"], check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        error("email", _("'%(value)s' is not a valid e-mail address.", value=values["email"]))
+        email_ok = False
+        errors.append(("email", _("'%(value)s' is not a valid e-mail address.", value=values["email"])))
     if not values["name"]:
-        error("name", _("The name is empty."))
+        errors.append(("name", _("The name is empty.")))
     if values["username"] and not re.match(USERNAME_PATTERN, values["username"].lower()):
-        error("username", _("Use 2-63 lowercase letters, digits, dots, hyphens or underscores."))
+        errors.append(("username", _("Use 2-63 lowercase letters, digits, dots, hyphens or underscores.")))
     profession = values["profession"] or "other"
     if profession not in PROFESSIONS:
-        error("profession", _("Unknown profession '%(value)s' (use one of: %(choices)s).", value=profession,
-                              choices=", ".join(PROFESSIONS)))
-    country = (values["country"] or "other")
-    country = country.upper() if country.lower() != "other" else "other"
+        errors.append(("profession", _("Unknown profession '%(value)s' (use one of: %(choices)s).",
+                                       value=profession, choices=", ".join(PROFESSIONS))))
+    country = values["country"] or "other"
+    country = "other" if country.lower() == "other" else country.upper()
     if country not in COUNTRIES:
-        error("country", _("Unknown country '%(value)s' (use one of: %(choices)s).", value=country,
-                           choices=", ".join(COUNTRIES)))
+        errors.append(("country", _("Unknown country '%(value)s' (use one of: %(choices)s).", value=country,
+                                    choices=", ".join(COUNTRIES))))
     language = values["language"] or None
     if language and language not in current_app.config["LMS_LANGUAGES"]:
-        error("language", _("Unknown language '%(value)s'.", value=language))
+        errors.append(("language", _("Unknown language '%(value)s'.", value=language)))
     role = values["role"] or "learner"
-    academy = academies.get(values["academy"].lower()) if values["academy"] else None
+    academy = academies.get(values["academy"].lower()) if values["academy"] else default_academy
     if values["academy"] and academy is None:
-        error("academy", _("Unknown academy '%(value)s'.", value=values["academy"]))
-    elif actor is not None and len(report.errors) == before:
+        errors.append(("academy", _("Unknown academy '%(value)s'.", value=values["academy"])))
+    elif actor is not None:
         try:
             _check_role_scope(actor, role, academy)
         except DomainError as exc:
-            error(exc.field or "role", exc.message)
-    if len(report.errors) == before:
-        for key in ("email", "username"):
-            if values[key] and values[key].lower() in seen[key]:
-                error(key, _("Also on row %(row)d of this file.", row=seen[key][values[key].lower()]))
-            elif values[key]:
-                seen[key][values[key].lower()] = line
+            errors.append((exc.field or "role", exc.message))
+    for key in ("email", "username"):
+        value = values[key].lower()
+        if not value or (key == "email" and not email_ok):
+            continue
+        if value in seen[key]:
+            errors.append((key, _("Also on row %(row)d of this file.", row=seen[key][value])))
+        else:
+            seen[key][value] = line
+    if email_ok:
         try:
             check_new_identity(values["email"], values["username"])
         except DomainError as exc:
-            error(exc.field or "email", exc.message)
-    if len(report.errors) != before:
+            errors.append((exc.field or "email", exc.message))
+    report.errors.extend({"row": line, "field": f, "message": m} for f, m in errors)
+    if errors:
         return None
     return NewUser(email=values["email"], display_name=values["name"], username=values["username"],
                    profession=profession, country=country, language=language, role=role, academy=academy)
@@ -377,10 +381,8 @@ def import_users_csv(actor: User | None, data: bytes | str, default_academy: Aca
     for row in reader:
         if not any((v or "").strip() for v in row.values()):
             continue
-        spec = _row_spec(row, reader.line_num, actor, academies, seen, report)
+        spec = _row_spec(row, reader.line_num, actor, academies, default_academy, seen, report)
         if spec is not None:
-            if spec.academy is None:
-                spec.academy = default_academy
             specs.append(spec)
     if not specs and not report.errors:
         report.errors.append({"row": 1, "field": "", "message": _("The file holds no users.")})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from lms.mail import send_mail
 from lms.models import Academy, Membership, User, UserStatus
 from lms.models.base import utcnow
 from lms.passwords import hash_password, needs_rehash, password_problem, verify_password
+from lms.urls import absolute_url
 
 RESET = "password-reset"
 INVITATION = "invitation"
@@ -85,11 +86,6 @@ def sign_out(user: User) -> None:
     signals.user_signed_out.send(current_app._get_current_object(), user=user)
 
 
-def _absolute(endpoint: str, **values) -> str:
-    base = current_app.config["LMS_BASE_URL"].rstrip("/")
-    return base + url_for(endpoint, **values)
-
-
 def request_password_reset(email: str) -> None:
     """Mail a one-use reset link when an active account has this e-mail; say nothing either way."""
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
@@ -108,7 +104,7 @@ def request_password_reset(email: str) -> None:
             "this message: your password stays as it is.",
             name=user.display_name,
             hours=hours,
-            link=_absolute("auth.reset_password", token=raw),
+            link=absolute_url("auth.reset_password", token=raw),
         )
         send_mail(user.email, _("Reset your password"), body)
 
@@ -144,7 +140,7 @@ def send_invitation(user: User, actor: User | None) -> None:
             "Your sign-in name is: %(username)s",
             name=user.display_name,
             days=days,
-            link=_absolute("auth.accept_invitation", token=raw),
+            link=absolute_url("auth.accept_invitation", token=raw),
             username=user.username,
         )
         send_mail(user.email, _("Your training account"), body)
