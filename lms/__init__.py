@@ -99,6 +99,7 @@ def _sqlite_begin(connection) -> None:
 def _register_core(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
+    from lms.academies.views import bp as academies_bp
     from lms.accounts.views import bp as accounts_bp
     from lms.audit.views import bp as audit_bp
     from lms.auth.views import bp as auth_bp
@@ -111,10 +112,11 @@ def _register_core(app: Flask) -> None:
     from lms.models import COUNTRIES, PROFESSIONS, ROLES, UserStatus
     from lms.nav import NavItem, add_nav_item, visible_nav_items
 
-    for bp in (main_bp, auth_bp, accounts_bp, audit_bp):
+    for bp in (main_bp, auth_bp, accounts_bp, academies_bp, audit_bp):
         app.register_blueprint(bp)
     add_nav_item(app, NavItem("dashboard", _l("Dashboard"), "main.dashboard", "login", 10))
     add_nav_item(app, NavItem("users", _l("Users"), "accounts.user_list", "registrar", 80))
+    add_nav_item(app, NavItem("academies", _l("Academies"), "academies.academy_list", "admin", 85))
     add_nav_item(app, NavItem("audit", _l("Audit log"), "audit.event_list", "registrar", 90))
     add_dashboard_panel(app, DashboardPanel("account", _l("Your account"), "main/panel_account.html", ("any",), 900))
     add_dashboard_panel(

@@ -1,0 +1,1 @@
+"""Academies: the institutions that accredit training. Administrators create and edit them."""
