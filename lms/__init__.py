@@ -97,15 +97,14 @@ def _sqlite_begin(connection) -> None:
 
 
 def _register_core(app: Flask) -> None:
+    from flask_babel import get_locale
     from flask_babel import lazy_gettext as _l
 
     from lms.academies.views import bp as academies_bp
+    from lms.accounts.services import count_users_by_status
     from lms.accounts.views import bp as accounts_bp
     from lms.audit.views import bp as audit_bp
     from lms.auth.views import bp as auth_bp
-    from flask_babel import get_locale
-
-    from lms.accounts.services import count_users_by_status
     from lms.dashboard import DashboardPanel, add_dashboard_panel
     from lms.i18n import LANGUAGE_NAMES, languages
     from lms.main.views import bp as main_bp
@@ -118,7 +117,9 @@ def _register_core(app: Flask) -> None:
     add_nav_item(app, NavItem("users", _l("Users"), "accounts.user_list", "registrar", 80))
     add_nav_item(app, NavItem("academies", _l("Academies"), "academies.academy_list", "admin", 85))
     add_nav_item(app, NavItem("audit", _l("Audit log"), "audit.event_list", "registrar", 90))
-    add_dashboard_panel(app, DashboardPanel("account", _l("Your account"), "main/panel_account.html", ("any",), 900))
+    add_dashboard_panel(
+        app, DashboardPanel("account", _l("Your account"), "main/panel_account.html", ("any",), 900)
+    )
     add_dashboard_panel(
         app,
         DashboardPanel(

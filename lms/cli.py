@@ -48,7 +48,9 @@ def main() -> None:
 
 
 @click.command("demo")
-@click.option("--password", help="Give every demo account this password (default: a printed random one each).")
+@click.option(
+    "--password", help="Give every demo account this password (default: a printed random one each)."
+)
 def demo_command(password: str | None) -> None:
     """Load (or refresh) the demo academy, accounts and curricula, and print the sign-ins."""
     from lms.demo import load_demo
@@ -104,8 +106,17 @@ def users_create(email, name, username, role, profession, country, language, aca
         fail("--academy: required for the role " + role)
     if language and language not in current_app.config["LMS_LANGUAGES"]:
         fail(f"--language: unknown language '{language}'")
-    spec = NewUser(email=email, display_name=name, username=username, profession=profession, country=country,
-                   language=language, role=role, academy=target, password=password or None)
+    spec = NewUser(
+        email=email,
+        display_name=name,
+        username=username,
+        profession=profession,
+        country=country,
+        language=language,
+        role=role,
+        academy=target,
+        password=password or None,
+    )
     try:
         user = create_user(None, spec)
     except DomainError as exc:

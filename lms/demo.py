@@ -31,7 +31,15 @@ ACCOUNTS = [
     ("learner", "Đorđe Čolić", "police_officer", "RS", "sr_Latn", {"demo": ["learner"]}, False),
     ("teacher", "Xhulja Çela", "teacher", "AL", "sq", {"demo": ["learner"]}, False),
     ("social-worker", "Amra Hadžić", "social_worker", "BA", "bs", {"demo": ["learner"]}, False),
-    ("prosecutor", "Ана Стојановска", "prosecutor", "MK", "mk", {"demo": ["learner"], "demo-judicial": ["learner"]}, False),
+    (
+        "prosecutor",
+        "Ана Стојановска",
+        "prosecutor",
+        "MK",
+        "mk",
+        {"demo": ["learner"], "demo-judicial": ["learner"]},
+        False,
+    ),
 ]
 
 
@@ -72,8 +80,14 @@ def _account(spec: tuple, academies: dict[str, Academy], password: str) -> User:
     username, name, profession, country, language, roles, is_admin = spec
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        user = User(username=username, email=f"{username}@demo.example", display_name=name,
-                    profession=profession, country=country, language=language)
+        user = User(
+            username=username,
+            email=f"{username}@demo.example",
+            display_name=name,
+            profession=profession,
+            country=country,
+            language=language,
+        )
         db.session.add(user)
     user.status = UserStatus.ACTIVE
     user.is_admin = is_admin
@@ -98,8 +112,15 @@ def load_demo(password: str | None = None) -> tuple[list[DemoAccount], DemoConte
         pw = password or _password()
         user = _account(spec, academies, pw)
         users[user.username] = user
-        accounts.append(DemoAccount(user.username, user.email, pw, ", ".join(sorted(user.role_names)),
-                                    user.totp_secret if user.totp_enabled else None))
+        accounts.append(
+            DemoAccount(
+                user.username,
+                user.email,
+                pw,
+                ", ".join(sorted(user.role_names)),
+                user.totp_secret if user.totp_enabled else None,
+            )
+        )
     audit.record("demo.loaded", details={"accounts": len(accounts)})
     db.session.commit()
     context = DemoContext(academies=academies, users=users)

@@ -12,5 +12,5 @@ class DomainError(Exception):
         self.field = field
 
 
-class NotFound(DomainError):
+class NotFoundError(DomainError):
     """The object does not exist or the actor may not see it (views answer 404)."""

@@ -22,11 +22,15 @@ def issue_token(user: User, purpose: str, lifetime: timedelta) -> str:
     now = utcnow()
     db.session.execute(
         update(OneTimeToken)
-        .where(OneTimeToken.user_id == user.id, OneTimeToken.purpose == purpose, OneTimeToken.used_at.is_(None))
+        .where(
+            OneTimeToken.user_id == user.id, OneTimeToken.purpose == purpose, OneTimeToken.used_at.is_(None)
+        )
         .values(used_at=now)
     )
     raw = secrets.token_urlsafe(32)
-    db.session.add(OneTimeToken(purpose=purpose, token_hash=_digest(raw), user=user, expires_at=now + lifetime))
+    db.session.add(
+        OneTimeToken(purpose=purpose, token_hash=_digest(raw), user=user, expires_at=now + lifetime)
+    )
     return raw
 
 

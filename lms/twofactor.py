@@ -63,9 +63,9 @@ def _digest(code: str) -> str:
 def new_recovery_codes(user: User) -> list[str]:
     """Replace the user's recovery codes with fresh ones; return them (shown once)."""
     db.session.execute(
-        update(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)).values(
-            used_at=utcnow()
-        )
+        update(RecoveryCode)
+        .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+        .values(used_at=utcnow())
     )
     codes = []
     for _ in range(RECOVERY_CODE_COUNT):
@@ -79,13 +79,17 @@ def use_recovery_code(user: User, code: str) -> bool:
     """Spend one recovery code of ``user``; False when it is unknown or already used."""
     row = db.session.scalar(
         select(RecoveryCode).where(
-            RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _digest(code), RecoveryCode.used_at.is_(None)
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == _digest(code),
+            RecoveryCode.used_at.is_(None),
         )
     )
     if row is None:
         return False
     claimed = db.session.execute(
-        update(RecoveryCode).where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None)).values(used_at=utcnow())
+        update(RecoveryCode)
+        .where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None))
+        .values(used_at=utcnow())
     ).rowcount
     return claimed == 1
 

@@ -195,9 +195,11 @@ def make_user(db):
     return make
 
 
-CSRF_RE = re.compile(r'name="(?P<name>[\w-]*csrf_token)" type="hidden" value="(?P<value>[^"]+)"|'
-                     r'type="hidden" name="(?P<name2>[\w-]*csrf_token)" value="(?P<value2>[^"]+)"|'
-                     r'name="(?P<name3>[\w-]*csrf_token)" value="(?P<value3>[^"]+)"')
+CSRF_RE = re.compile(
+    r'name="(?P<name>[\w-]*csrf_token)" type="hidden" value="(?P<value>[^"]+)"|'
+    r'type="hidden" name="(?P<name2>[\w-]*csrf_token)" value="(?P<value2>[^"]+)"|'
+    r'name="(?P<name3>[\w-]*csrf_token)" value="(?P<value3>[^"]+)"'
+)
 
 
 def csrf_from(html: str, field: str = "csrf_token") -> str:
@@ -220,15 +222,25 @@ def totp_now(user: User, offset_steps: int = 0) -> str:
     return totp.at(time.time() + offset_steps * totp.interval)
 
 
-def login(client: FlaskClient, user: User, password: str = PASSWORD, remember: bool = False, follow: bool = False,
-          **extra):
+def login(
+    client: FlaskClient,
+    user: User,
+    password: str = PASSWORD,
+    remember: bool = False,
+    follow: bool = False,
+    **extra,
+):
     """Sign ``user`` in through the real form (and the second factor when set up)."""
     token = csrf_token(client)
     data = {"login": user.username, "password": password, "csrf_token": token, **extra}
     if remember:
         data["remember"] = "y"
     response = client.post("/auth/login", data=data)
-    if user.totp_enabled and response.status_code == 302 and "/auth/two-factor" in response.headers["Location"]:
+    if (
+        user.totp_enabled
+        and response.status_code == 302
+        and "/auth/two-factor" in response.headers["Location"]
+    ):
         token = csrf_token(client, "/auth/two-factor")
         response = client.post("/auth/two-factor", data={"code": totp_now(user), "csrf_token": token})
     if follow and response.status_code == 302:
@@ -236,8 +248,14 @@ def login(client: FlaskClient, user: User, password: str = PASSWORD, remember: b
     return response
 
 
-def post_form(client: FlaskClient, url: str, data: dict | None = None, page: str | None = None,
-              field: str = "csrf_token", **kwargs):
+def post_form(
+    client: FlaskClient,
+    url: str,
+    data: dict | None = None,
+    page: str | None = None,
+    field: str = "csrf_token",
+    **kwargs,
+):
     """POST ``data`` to ``url`` with the CSRF token taken from ``page`` (default: the same URL)."""
     token = csrf_token(client, page or url, field)
     return client.post(url, data={**(data or {}), field: token}, **kwargs)

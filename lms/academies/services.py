@@ -15,8 +15,10 @@ def list_academies() -> list[tuple[Academy, int]]:
     """Every academy with its number of members, in one query."""
     members = func.count(func.distinct(Membership.user_id))
     rows = db.session.execute(
-        select(Academy, members).outerjoin(Membership, Membership.academy_id == Academy.id)
-        .group_by(Academy.id).order_by(Academy.name)
+        select(Academy, members)
+        .outerjoin(Membership, Membership.academy_id == Academy.id)
+        .group_by(Academy.id)
+        .order_by(Academy.name)
     )
     return [(academy, count) for academy, count in rows]
 
@@ -31,7 +33,12 @@ def save_academy(actor: User, academy: Academy | None, *, name: str, slug: str, 
     academy.name, academy.slug, academy.country = name.strip(), slug, country
     db.session.add(academy)
     db.session.flush()
-    audit.record("academy.created" if created else "academy.changed", actor=actor, obj=academy,
-                 academy_id=academy.id, details={"name": academy.name, "slug": slug})
+    audit.record(
+        "academy.created" if created else "academy.changed",
+        actor=actor,
+        obj=academy,
+        academy_id=academy.id,
+        details={"name": academy.name, "slug": slug},
+    )
     db.session.commit()
     return academy

@@ -26,8 +26,9 @@ def _edit(academy: Academy | None):
     form = AcademyForm(obj=academy)
     if form.validate_on_submit():
         try:
-            saved = services.save_academy(current_user, academy, name=form.name.data, slug=form.slug.data,
-                                           country=form.country.data)
+            saved = services.save_academy(
+                current_user, academy, name=form.name.data, slug=form.slug.data, country=form.country.data
+            )
         except DomainError as exc:
             form.slug.errors = [*form.slug.errors, exc.message]
         else:

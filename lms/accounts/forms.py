@@ -26,9 +26,13 @@ class ProfileForm(FlaskForm):
 
 
 class ChangePasswordForm(FlaskForm):
-    current = PasswordField(_l("Current password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
+    current = PasswordField(
+        _l("Current password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
     password = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(min=10, max=1024)], render_kw={"autocomplete": "new-password"}
+        _l("New password"),
+        validators=[DataRequired(), Length(min=10, max=1024)],
+        render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         _l("Repeat the new password"),
@@ -46,7 +50,9 @@ class ConfirmTotpForm(FlaskForm):
 
 
 class PasswordConfirmForm(FlaskForm):
-    password = PasswordField(_l("Your password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
+    password = PasswordField(
+        _l("Your password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
 
 
 class EmptyForm(FlaskForm):
@@ -55,10 +61,18 @@ class EmptyForm(FlaskForm):
 
 class UserCreateForm(FlaskForm):
     display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=320)])
+    email = EmailField(
+        _l("E-mail address"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=320)]
+    )
     username = StringField(
         _l("Sign-in name (optional: made from the e-mail address)"),
-        validators=[Optional(), Regexp(USERNAME_PATTERN, message=_l("Use 2-63 lowercase letters, digits, dots, hyphens or underscores."))],
+        validators=[
+            Optional(),
+            Regexp(
+                USERNAME_PATTERN,
+                message=_l("Use 2-63 lowercase letters, digits, dots, hyphens or underscores."),
+            ),
+        ],
     )
     profession = SelectField(_l("Profession"), choices=list(PROFESSIONS.items()))
     country = SelectField(_l("Country"), choices=list(COUNTRIES.items()))
@@ -68,7 +82,9 @@ class UserCreateForm(FlaskForm):
 
 
 class UserImportForm(FlaskForm):
-    file = FileField(_l("CSV file"), validators=[FileRequired(), FileAllowed(["csv", "txt"], _l("Upload a .csv file."))])
+    file = FileField(
+        _l("CSV file"), validators=[FileRequired(), FileAllowed(["csv", "txt"], _l("Upload a .csv file."))]
+    )
     academy = SelectField(_l("Academy for rows that name none"), coerce=int)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select
 from lms import audit, signals, twofactor
 from lms.auth.forms import USERNAME_PATTERN
 from lms.auth.services import end_all_sessions, send_invitation
-from lms.exceptions import DomainError, NotFound
+from lms.exceptions import DomainError, NotFoundError
 from lms.extensions import db
 from lms.models import ACADEMY_ROLES_WITH_ADMIN, COUNTRIES, PROFESSIONS, Academy, Membership, User, UserStatus
 from lms.passwords import hash_password, password_problem, verify_password
@@ -34,11 +34,17 @@ def _app():
 # Profile and credentials ------------------------------------------------------------------------------
 
 
-def update_profile(user: User, *, display_name: str, profession: str, country: str, language: str | None) -> None:
+def update_profile(
+    user: User, *, display_name: str, profession: str, country: str, language: str | None
+) -> None:
     """Change the user's own profile (name kept exactly as written)."""
     changes = {}
-    for attr, value in (("display_name", display_name.strip()), ("profession", profession), ("country", country),
-                        ("language", language or None)):
+    for attr, value in (
+        ("display_name", display_name.strip()),
+        ("profession", profession),
+        ("country", country),
+        ("language", language or None),
+    ):
         if getattr(user, attr) != value:
             changes[attr] = [getattr(user, attr), value]
             setattr(user, attr, value)
@@ -63,7 +69,9 @@ def change_password(user: User, current: str, new: str) -> None:
 def enable_two_factor(user: User, secret: str, code: str) -> list[str]:
     """Turn on TOTP after checking a first code; returns fresh recovery codes (shown once)."""
     if not twofactor.verify_totp(user, code, secret=secret):
-        raise DomainError(_("That code is not correct. Check the time on your phone and try again."), field="code")
+        raise DomainError(
+            _("That code is not correct. Check the time on your phone and try again."), field="code"
+        )
     user.totp_secret = secret
     user.totp_enabled = True
     codes = twofactor.new_recovery_codes(user)
@@ -112,9 +120,13 @@ def search_users(actor: User, filters: dict, page: int, page_size: int) -> tuple
     academy_ids = [a.id for a in managed_academies(actor)]
     query = select(User)
     if not actor.is_admin:
-        query = query.where(User.id.in_(select(Membership.user_id).where(Membership.academy_id.in_(academy_ids or [-1]))))
+        query = query.where(
+            User.id.in_(select(Membership.user_id).where(Membership.academy_id.in_(academy_ids or [-1])))
+        )
     if filters.get("academy") in academy_ids:
-        query = query.where(User.id.in_(select(Membership.user_id).where(Membership.academy_id == filters["academy"])))
+        query = query.where(
+            User.id.in_(select(Membership.user_id).where(Membership.academy_id == filters["academy"]))
+        )
     role = filters.get("role")
     if role == "administrator":
         query = query.where(User.is_admin.is_(True))
@@ -124,17 +136,21 @@ def search_users(actor: User, filters: dict, page: int, page_size: int) -> tuple
         query = query.where(User.status == UserStatus(filters["status"]))
     if filters.get("q"):
         term = "%" + filters["q"].strip().lower() + "%"
-        query = query.where(or_(func.lower(User.display_name).like(term), User.email.like(term), User.username.like(term)))
+        query = query.where(
+            or_(func.lower(User.display_name).like(term), User.email.like(term), User.username.like(term))
+        )
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    users = db.session.scalars(query.order_by(User.display_name, User.id).limit(page_size).offset((page - 1) * page_size))
+    users = db.session.scalars(
+        query.order_by(User.display_name, User.id).limit(page_size).offset((page - 1) * page_size)
+    )
     return list(users), total
 
 
 def get_managed_user(actor: User, user_id: int) -> User:
-    """The user ``user_id`` if ``actor`` may manage them; otherwise NotFound (the view answers 404)."""
+    """The user ``user_id`` if ``actor`` may manage them; otherwise NotFoundError (the view answers 404)."""
     user = db.session.get(User, user_id)
     if user is None or not actor.can_manage(user):
-        raise NotFound(_("No such user."))
+        raise NotFoundError(_("No such user."))
     return user
 
 
@@ -235,8 +251,13 @@ def grant_role(actor: User, user: User, role: str, academy: Academy | None) -> N
         return
     else:
         user.memberships.append(Membership(academy=academy, role=role))
-    audit.record("account.role_granted", actor=actor, obj=user, academy_id=academy.id if academy else None,
-                 details={"role": role})
+    audit.record(
+        "account.role_granted",
+        actor=actor,
+        obj=user,
+        academy_id=academy.id if academy else None,
+        details={"role": role},
+    )
     db.session.commit()
     signals.role_changed.send(_app(), user=user, academy=academy, role=role, granted=True, actor=actor)
 
@@ -249,13 +270,20 @@ def revoke_role(actor: User, user: User, role: str, academy: Academy | None) -> 
             raise DomainError(_("You cannot remove your own administrator role."), field="role")
         user.is_admin = False
     else:
-        membership = next((m for m in user.memberships if m.academy_id == academy.id and m.role == role), None)
+        membership = next(
+            (m for m in user.memberships if m.academy_id == academy.id and m.role == role), None
+        )
         if membership is None:
             return
         user.memberships.remove(membership)
     end_all_sessions(user)
-    audit.record("account.role_revoked", actor=actor, obj=user, academy_id=academy.id if academy else None,
-                 details={"role": role})
+    audit.record(
+        "account.role_revoked",
+        actor=actor,
+        obj=user,
+        academy_id=academy.id if academy else None,
+        details={"role": role},
+    )
     db.session.commit()
     signals.role_changed.send(_app(), user=user, academy=academy, role=role, granted=False, actor=actor)
 
@@ -302,8 +330,15 @@ class ImportReport:
         return not self.errors
 
 
-def _row_spec(row: dict, line: int, actor: User | None, academies: dict[str, Academy],
-              default_academy: Academy | None, seen: dict, report: ImportReport) -> NewUser | None:
+def _row_spec(
+    row: dict,
+    line: int,
+    actor: User | None,
+    academies: dict[str, Academy],
+    default_academy: Academy | None,
+    seen: dict,
+    report: ImportReport,
+) -> NewUser | None:
     """Check one CSV row; record each problem with its line and column; return the user to create or None."""
     errors: list[tuple[str, str]] = []
     values = {k: (row.get(k) or "").strip() for k in IMPORT_COLUMNS}
@@ -319,13 +354,29 @@ def _row_spec(row: dict, line: int, actor: User | None, academies: dict[str, Aca
         errors.append(("username", _("Use 2-63 lowercase letters, digits, dots, hyphens or underscores.")))
     profession = values["profession"] or "other"
     if profession not in PROFESSIONS:
-        errors.append(("profession", _("Unknown profession '%(value)s' (use one of: %(choices)s).",
-                                       value=profession, choices=", ".join(PROFESSIONS))))
+        errors.append(
+            (
+                "profession",
+                _(
+                    "Unknown profession '%(value)s' (use one of: %(choices)s).",
+                    value=profession,
+                    choices=", ".join(PROFESSIONS),
+                ),
+            )
+        )
     country = values["country"] or "other"
     country = "other" if country.lower() == "other" else country.upper()
     if country not in COUNTRIES:
-        errors.append(("country", _("Unknown country '%(value)s' (use one of: %(choices)s).", value=country,
-                                    choices=", ".join(COUNTRIES))))
+        errors.append(
+            (
+                "country",
+                _(
+                    "Unknown country '%(value)s' (use one of: %(choices)s).",
+                    value=country,
+                    choices=", ".join(COUNTRIES),
+                ),
+            )
+        )
     language = values["language"] or None
     if language and language not in current_app.config["LMS_LANGUAGES"]:
         errors.append(("language", _("Unknown language '%(value)s'.", value=language)))
@@ -354,12 +405,21 @@ def _row_spec(row: dict, line: int, actor: User | None, academies: dict[str, Aca
     report.errors.extend({"row": line, "field": f, "message": m} for f, m in errors)
     if errors:
         return None
-    return NewUser(email=values["email"], display_name=values["name"], username=values["username"],
-                   profession=profession, country=country, language=language, role=role, academy=academy)
+    return NewUser(
+        email=values["email"],
+        display_name=values["name"],
+        username=values["username"],
+        profession=profession,
+        country=country,
+        language=language,
+        role=role,
+        academy=academy,
+    )
 
 
-def import_users_csv(actor: User | None, data: bytes | str, default_academy: Academy | None = None,
-                     dry_run: bool = False) -> ImportReport:
+def import_users_csv(
+    actor: User | None, data: bytes | str, default_academy: Academy | None = None, dry_run: bool = False
+) -> ImportReport:
     """Create the users of a CSV file, all or nothing; every bad row is reported with its line and column.
 
     Columns: email, name (required); username, profession, country, language, role, academy (slug).
@@ -371,8 +431,13 @@ def import_users_csv(actor: User | None, data: bytes | str, default_academy: Aca
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_IMPORT_COLUMNS if c not in header]
     if missing:
-        report.errors.append({"row": 1, "field": ",".join(missing),
-                              "message": _("The header row lacks the column(s): %(cols)s.", cols=", ".join(missing))})
+        report.errors.append(
+            {
+                "row": 1,
+                "field": ",".join(missing),
+                "message": _("The header row lacks the column(s): %(cols)s.", cols=", ".join(missing)),
+            }
+        )
         return report
     reader.fieldnames = header
     academies = {a.slug.lower(): a for a in db.session.scalars(select(Academy))}

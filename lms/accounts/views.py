@@ -20,7 +20,7 @@ from lms.accounts.forms import (
     UserImportForm,
     language_choices,
 )
-from lms.exceptions import DomainError, NotFound
+from lms.exceptions import DomainError, NotFoundError
 from lms.extensions import db
 from lms.i18n import LANGUAGE_NAMES, languages
 from lms.models import Academy, User, UserStatus
@@ -76,7 +76,9 @@ def password():
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            login_user(current_user._get_current_object())  # this session goes on under the new session version
+            login_user(
+                current_user._get_current_object()
+            )  # this session goes on under the new session version
             flash(_("Your password has been changed. Every other session has been signed out."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/password.html", form=form)
@@ -145,7 +147,7 @@ def two_factor_manage():
 def _managed_user_or_404(user_id: int) -> User:
     try:
         return services.get_managed_user(current_user, user_id)
-    except NotFound:
+    except NotFoundError:
         abort(404)
 
 

@@ -33,7 +33,9 @@ class ForgotPasswordForm(FlaskForm):
 
 class NewPasswordForm(FlaskForm):
     password = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(min=10, max=1024)], render_kw={"autocomplete": "new-password"}
+        _l("New password"),
+        validators=[DataRequired(), Length(min=10, max=1024)],
+        render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         _l("Repeat the new password"),
@@ -43,15 +45,22 @@ class NewPasswordForm(FlaskForm):
 
 
 class RegistrationForm(NewPasswordForm):
-    display_name = StringField(_l("Full name, as it should appear on certificates"), validators=[DataRequired(), Length(max=200)])
+    display_name = StringField(
+        _l("Full name, as it should appear on certificates"), validators=[DataRequired(), Length(max=200)]
+    )
     username = StringField(
         _l("Sign-in name"),
         validators=[
             DataRequired(),
-            Regexp(USERNAME_PATTERN, message=_l("Use 2-63 lowercase letters, digits, dots, hyphens or underscores.")),
+            Regexp(
+                USERNAME_PATTERN,
+                message=_l("Use 2-63 lowercase letters, digits, dots, hyphens or underscores."),
+            ),
         ],
     )
-    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=320)])
+    email = EmailField(
+        _l("E-mail address"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=320)]
+    )
     profession = SelectField(_l("Profession"), choices=list(PROFESSIONS.items()))
     country = SelectField(_l("Country"), choices=list(COUNTRIES.items()))
     academy = SelectField(_l("Academy"), coerce=int)

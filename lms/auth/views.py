@@ -65,7 +65,9 @@ def login():
             return redirect(url_for("auth.two_factor"))
         else:
             return _finish(result.user, "password", bool(form.remember.data), form.next.data)
-    return render_template("auth/login.html", form=form, registration=current_app.config["LMS_SELF_REGISTRATION"])
+    return render_template(
+        "auth/login.html", form=form, registration=current_app.config["LMS_SELF_REGISTRATION"]
+    )
 
 
 def _pending_user() -> tuple[User, dict] | None:
@@ -117,7 +119,9 @@ def forgot_password():
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
         flash(
-            _("If an active account has this address, a link to reset its password is on its way. It works once."),
+            _(
+                "If an active account has this address, a link to reset its password is on its way. It works once."
+            ),
             "info",
         )
         return redirect(url_for("auth.login"))
@@ -138,7 +142,10 @@ def reset_password(token: str):
             form.password.errors.append(exc.message)
         else:
             logout_user()
-            flash(_("Your password has been changed and every session signed out. Sign in with the new one."), "info")
+            flash(
+                _("Your password has been changed and every session signed out. Sign in with the new one."),
+                "info",
+            )
             return redirect(url_for("auth.login"))
     return render_template("auth/new_password.html", form=form, title=_("Choose a new password"))
 
@@ -175,13 +182,22 @@ def register():
     form.academy.choices = [(a.id, a.name) for a in academies]
     if form.validate_on_submit():
         academy = db.session.get(Academy, form.academy.data)
-        data = {k: getattr(form, k).data for k in ("display_name", "username", "email", "profession", "country", "password")}
+        data = {
+            k: getattr(form, k).data
+            for k in ("display_name", "username", "email", "profession", "country", "password")
+        }
         data["language"] = session.get("lang") if session.get("lang") in LANGUAGE_NAMES else None
         try:
             services.register(data, academy)
         except DomainError as exc:
             getattr(form, exc.field or "email").errors.append(exc.message)
         else:
-            flash(_("Thank you. A registrar of %(academy)s will review your registration.", academy=academy.name), "info")
+            flash(
+                _(
+                    "Thank you. A registrar of %(academy)s will review your registration.",
+                    academy=academy.name,
+                ),
+                "info",
+            )
             return redirect(url_for("auth.login"))
     return render_template("auth/register.html", form=form)

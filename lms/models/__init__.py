@@ -3,10 +3,10 @@
 from lms.models.academy import Academy
 from lms.models.audit import AuditEvent
 from lms.models.user import (
-    COUNTRIES,
-    PROFESSIONS,
     ACADEMY_ROLES,
     ACADEMY_ROLES_WITH_ADMIN,
+    COUNTRIES,
+    PROFESSIONS,
     ROLES,
     Membership,
     OneTimeToken,

@@ -29,8 +29,10 @@ def pytest_collection_modifyitems(items):
 def chromium_path() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
-        pytest.fail("Debian's chromium is not installed (make test installs it when run as root; "
-                    "or deselect these tests with -m 'not browser')")
+        pytest.fail(
+            "Debian's chromium is not installed (make test installs it when run as root; "
+            "or deselect these tests with -m 'not browser')"
+        )
     return path
 
 
@@ -39,8 +41,15 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": chromium_path(),
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
     }
 
 

@@ -8,7 +8,12 @@ from flask import Flask
 
 from lms.security import view_rule
 
-PLACEHOLDERS = {"int": "999999", "default": "no-such-thing", "path": "no-such-thing", "string": "no-such-thing"}
+PLACEHOLDERS = {
+    "int": "999999",
+    "default": "no-such-thing",
+    "path": "no-such-thing",
+    "string": "no-such-thing",
+}
 
 
 @dataclass(frozen=True)

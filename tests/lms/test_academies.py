@@ -10,13 +10,17 @@ from tests.conftest import login, post_form
 
 def test_admin_creates_and_edits_an_academy(client, users, db):
     login(client, users["admin"])
-    response = post_form(client, "/academies/new", {"name": "Pravosudna akademija", "slug": "pa-hr",
-                                                    "country": "HR"})
+    response = post_form(
+        client, "/academies/new", {"name": "Pravosudna akademija", "slug": "pa-hr", "country": "HR"}
+    )
     assert response.status_code == 302
     academy = db.session.scalar(select(Academy).where(Academy.slug == "pa-hr"))
     assert academy.name == "Pravosudna akademija" and academy.country == "HR"
-    post_form(client, f"/academies/{academy.id}", {"name": "Pravosudna akademija RH", "slug": "pa-hr",
-                                                   "country": "HR"})
+    post_form(
+        client,
+        f"/academies/{academy.id}",
+        {"name": "Pravosudna akademija RH", "slug": "pa-hr", "country": "HR"},
+    )
     db.session.refresh(academy)
     assert academy.name == "Pravosudna akademija RH"
     assert "Pravosudna akademija RH" in client.get("/academies/").get_data(as_text=True)

@@ -12,8 +12,11 @@ from tests.conftest import login, post_form
 def test_profile_keeps_the_name_exactly_as_written(client, users, db):
     login(client, users["learner"])
     for name in ("Đorđe Čolić", "Ђорђе Чолић", "Xhulja Çela", "Ëndrit Hoxha", "Марија Јовановска"):
-        response = post_form(client, "/account", {"display_name": name, "profession": "judge", "country": "MK",
-                                                  "language": "mk"})
+        response = post_form(
+            client,
+            "/account",
+            {"display_name": name, "profession": "judge", "country": "MK", "language": "mk"},
+        )
         assert response.status_code == 302
         db.session.refresh(users["learner"])
         assert users["learner"].display_name == name
@@ -22,8 +25,9 @@ def test_profile_keeps_the_name_exactly_as_written(client, users, db):
 
 def test_profile_rejects_unknown_choices_with_a_message(client, users):
     login(client, users["learner"])
-    response = post_form(client, "/account", {"display_name": "X", "profession": "astronaut", "country": "RS",
-                                              "language": ""})
+    response = post_form(
+        client, "/account", {"display_name": "X", "profession": "astronaut", "country": "RS", "language": ""}
+    )
     assert response.status_code == 200 and "Not a valid choice" in response.get_data(as_text=True)
 
 
@@ -34,8 +38,12 @@ def test_registrar_sees_only_users_of_their_academy(client, users, make_user, ot
     assert "User" in listing and "Stranger Person" not in listing
     assert client.get(f"/users/{stranger.id}").status_code == 404
     assert client.get(f"/users/{users['learner'].id}").status_code == 200
-    response = post_form(client, f"/users/{stranger.id}/status", {"status": "deactivated"},
-                         page=f"/users/{users['learner'].id}")
+    response = post_form(
+        client,
+        f"/users/{stranger.id}/status",
+        {"status": "deactivated"},
+        page=f"/users/{users['learner'].id}",
+    )
     assert response.status_code == 404
 
 
@@ -52,13 +60,18 @@ def test_registrar_grants_roles_only_in_their_academy(client, users, other_acade
     post_form(client, f"/users/{learner.id}/roles", {"role": "trainer", "academy": academy.id}, page=page)
     db.session.refresh(learner)
     assert learner.roles_in(academy.id) == {"learner", "trainer"}
-    response = post_form(client, f"/users/{learner.id}/roles", {"role": "trainer", "academy": other_academy.id},
-                         page=page)
+    response = post_form(
+        client, f"/users/{learner.id}/roles", {"role": "trainer", "academy": other_academy.id}, page=page
+    )
     assert response.status_code == 400  # not one of the registrar's academies
-    post_form(client, f"/users/{learner.id}/roles", {"role": "administrator", "academy": academy.id}, page=page)
+    post_form(
+        client, f"/users/{learner.id}/roles", {"role": "administrator", "academy": academy.id}, page=page
+    )
     db.session.refresh(learner)
     assert not learner.is_admin
-    events = db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(learner.id))).all()
+    events = db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.object_id == str(learner.id))
+    ).all()
     assert "account.role_granted" in events
 
 
@@ -68,8 +81,12 @@ def test_revoking_a_role_ends_the_users_sessions(app, users, academy, db):
     login(trainer_client, trainer)
     admin = app.test_client()
     login(admin, users["admin"])
-    post_form(admin, f"/users/{trainer.id}/roles/revoke", {"role": "trainer", "academy": academy.id},
-              page=f"/users/{trainer.id}")
+    post_form(
+        admin,
+        f"/users/{trainer.id}/roles/revoke",
+        {"role": "trainer", "academy": academy.id},
+        page=f"/users/{trainer.id}",
+    )
     db.session.refresh(trainer)
     assert trainer.roles_in(academy.id) == {"learner"}
     assert trainer_client.get("/dashboard").status_code == 302
@@ -95,19 +112,31 @@ def test_csv_import_creates_everyone_or_no_one(client, users, academy, outbox, d
     before = db.session.scalar(select(User.id).order_by(User.id.desc()))
     from io import BytesIO
 
-    response = post_form(client, "/users/import", {"file": (BytesIO(bad.encode()), "people.csv"),
-                                                   "academy": academy.id},
-                         content_type="multipart/form-data")
+    response = post_form(
+        client,
+        "/users/import",
+        {"file": (BytesIO(bad.encode()), "people.csv"), "academy": academy.id},
+        content_type="multipart/form-data",
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Nothing was imported" in html
     assert "not-an-email" in html and "astronaut" in html and "ZZ" in html
     assert db.session.scalar(select(User.id).order_by(User.id.desc())) == before
-    report = services.import_users_csv(users["registrar"], bad.encode(), default_academy=academy, dry_run=True)
-    assert {(e["row"], e["field"]) for e in report.errors} == {(4, "email"), (5, "email"), (5, "profession"),
-                                                                (5, "country")}
-    response = post_form(client, "/users/import", {"file": (BytesIO(good.encode()), "people.csv"),
-                                                   "academy": academy.id},
-                         content_type="multipart/form-data")
+    report = services.import_users_csv(
+        users["registrar"], bad.encode(), default_academy=academy, dry_run=True
+    )
+    assert {(e["row"], e["field"]) for e in report.errors} == {
+        (4, "email"),
+        (5, "email"),
+        (5, "profession"),
+        (5, "country"),
+    }
+    response = post_form(
+        client,
+        "/users/import",
+        {"file": (BytesIO(good.encode()), "people.csv"), "academy": academy.id},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     ana = db.session.scalar(select(User).where(User.email == "ana@example.org"))
     assert ana.display_name == "Ана Петровић" and ana.status == UserStatus.INVITED

@@ -28,15 +28,20 @@ def test_sign_in_and_out(client, users):
 def test_sign_in_by_email_too(client, users):
     user = users["learner"]
     token = csrf_token(client)
-    response = client.post("/auth/login", data={"login": user.email.upper(), "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/auth/login", data={"login": user.email.upper(), "password": PASSWORD, "csrf_token": token}
+    )
     assert response.headers["Location"] == "/dashboard"
 
 
 def test_same_message_whether_or_not_the_account_exists(client, users, make_user):
     deactivated = make_user("gone", status=UserStatus.DEACTIVATED)
     messages = set()
-    for name, password in (("learner1", "wrong-password-1"), ("nobody-here", "wrong-password-1"),
-                           ("gone", PASSWORD)):
+    for name, password in (
+        ("learner1", "wrong-password-1"),
+        ("nobody-here", "wrong-password-1"),
+        ("gone", PASSWORD),
+    ):
         token = csrf_token(client)
         response = client.post("/auth/login", data={"login": name, "password": password, "csrf_token": token})
         assert response.status_code == 200
@@ -48,7 +53,9 @@ def test_same_message_whether_or_not_the_account_exists(client, users, make_user
 def test_failed_and_successful_sign_ins_are_audited(app, client, users, db):
     login(client, users["learner"], password="wrong-password-1")
     login(client, users["learner"])
-    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == users["learner"].id)).all()
+    actions = db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.actor_id == users["learner"].id)
+    ).all()
     assert "auth.login_failed" in actions and "auth.login" in actions
     unknown = login(app.test_client(), User(username="ghost", email="g@x", display_name="g"))
     assert unknown.status_code == 200
@@ -82,8 +89,11 @@ def test_sign_in_rate_limit(make_app):
         codes = []
         for _ in range(7):
             token = csrf_token(client)
-            codes.append(client.post("/auth/login", data={"login": "someone", "password": "x" * 12,
-                                                          "csrf_token": token}).status_code)
+            codes.append(
+                client.post(
+                    "/auth/login", data={"login": "someone", "password": "x" * 12, "csrf_token": token}
+                ).status_code
+            )
     assert codes[:5] == [200] * 5
     assert codes[5:] == [429, 429]
 
@@ -96,8 +106,13 @@ def test_rate_limit_per_account_across_addresses(make_app):
         for n in range(5):
             environ = {"REMOTE_ADDR": f"10.0.0.{n + 1}"}
             token = csrf_token(client)
-            codes.append(client.post("/auth/login", data={"login": "target", "password": "x" * 12, "csrf_token": token},
-                                     environ_base=environ).status_code)
+            codes.append(
+                client.post(
+                    "/auth/login",
+                    data={"login": "target", "password": "x" * 12, "csrf_token": token},
+                    environ_base=environ,
+                ).status_code
+            )
     assert codes[:3] == [200] * 3 and codes[3:] == [429, 429]
 
 
@@ -132,9 +147,20 @@ def test_expired_reset_token_is_refused(client, users, db):
 
 def test_invitation_sets_the_password_and_activates(client, academy, users, outbox, db):
     login(client, users["registrar"])
-    post_form(client, "/users/new", {"display_name": "Ђорђе Чолић", "email": "djordje@example.org", "username": "",
-                                     "profession": "judge", "country": "RS", "language": "sr_Cyrl",
-                                     "academy": academy.id, "role": "learner"})
+    post_form(
+        client,
+        "/users/new",
+        {
+            "display_name": "Ђорђе Чолић",
+            "email": "djordje@example.org",
+            "username": "",
+            "profession": "judge",
+            "country": "RS",
+            "language": "sr_Cyrl",
+            "academy": academy.id,
+            "role": "learner",
+        },
+    )
     user = db.session.scalar(select(User).where(User.email == "djordje@example.org"))
     assert user.status == UserStatus.INVITED and user.display_name == "Ђорђе Чолић"
     link = re.search(r"http://lms.test(/auth/invitation/\S+)", outbox[-1].get_content()).group(1)
@@ -154,13 +180,25 @@ def test_self_registration_waits_for_approval(academy, users, db, make_app):
     app = make_app(LMS_SELF_REGISTRATION=True)
     client = app.test_client()
     with app.app_context():
-        response = post_form(client, "/auth/register", {
-            "display_name": "Ëndrit Hoxha", "username": "endrit", "email": "endrit@example.org",
-            "profession": "teacher", "country": "XK", "academy": academy.id,
-            "password": "Mesues-i-mire-77", "confirm": "Mesues-i-mire-77"})
+        response = post_form(
+            client,
+            "/auth/register",
+            {
+                "display_name": "Ëndrit Hoxha",
+                "username": "endrit",
+                "email": "endrit@example.org",
+                "profession": "teacher",
+                "country": "XK",
+                "academy": academy.id,
+                "password": "Mesues-i-mire-77",
+                "confirm": "Mesues-i-mire-77",
+            },
+        )
         assert response.status_code == 302
         token = csrf_token(client)
-        response = client.post("/auth/login", data={"login": "endrit", "password": "Mesues-i-mire-77", "csrf_token": token})
+        response = client.post(
+            "/auth/login", data={"login": "endrit", "password": "Mesues-i-mire-77", "csrf_token": token}
+        )
         assert "approval" in _flash_text(response)
         user = db.session.scalar(select(User).where(User.username == "endrit"))
         assert user.status == UserStatus.PENDING and user.roles_in(academy.id) == {"learner"}

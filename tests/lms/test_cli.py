@@ -32,15 +32,35 @@ def test_demo_sign_ins_work(app, runner, client):
 
     runner.invoke(args=["lms", "demo", "--password", "Demo-password-123"])
     token = csrf_token(client)
-    response = client.post("/auth/login", data={"login": "teacher", "password": "Demo-password-123",
-                                                 "csrf_token": token})
+    response = client.post(
+        "/auth/login", data={"login": "teacher", "password": "Demo-password-123", "csrf_token": token}
+    )
     assert response.headers["Location"] == "/dashboard"
 
 
 def test_users_create_reads_the_password_from_stdin(runner, db, academy):
-    result = runner.invoke(args=["lms", "users", "create", "--email", "Xhulja@Example.org", "--name", "Xhulja Çela",
-                                 "--role", "trainer", "--profession", "teacher", "--country", "AL",
-                                 "--language", "sq", "--academy", academy.slug], input="Mesuese-e-mire-88\n")
+    result = runner.invoke(
+        args=[
+            "lms",
+            "users",
+            "create",
+            "--email",
+            "Xhulja@Example.org",
+            "--name",
+            "Xhulja Çela",
+            "--role",
+            "trainer",
+            "--profession",
+            "teacher",
+            "--country",
+            "AL",
+            "--language",
+            "sq",
+            "--academy",
+            academy.slug,
+        ],
+        input="Mesuese-e-mire-88\n",
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.email == "xhulja@example.org"))
     assert user.display_name == "Xhulja Çela" and user.status == UserStatus.ACTIVE
@@ -49,13 +69,17 @@ def test_users_create_reads_the_password_from_stdin(runner, db, academy):
 
 
 def test_users_create_errors(runner, academy):
-    result = runner.invoke(args=["lms", "users", "create", "--email", "a@example.org", "--name", "A",
-                                 "--academy", "nowhere"], input="Whatever-long-1\n")
+    result = runner.invoke(
+        args=["lms", "users", "create", "--email", "a@example.org", "--name", "A", "--academy", "nowhere"],
+        input="Whatever-long-1\n",
+    )
     assert result.exit_code == 1 and "--academy: no academy 'nowhere'" in result.output
     result = runner.invoke(args=["lms", "users", "create", "--email", "a@example.org"])
     assert result.exit_code == 2  # usage: --name missing
-    result = runner.invoke(args=["lms", "users", "create", "--email", "a@example.org", "--name", "A",
-                                 "--academy", academy.slug], input="short\n")
+    result = runner.invoke(
+        args=["lms", "users", "create", "--email", "a@example.org", "--name", "A", "--academy", academy.slug],
+        input="short\n",
+    )
     assert result.exit_code == 1 and "--password" in result.output
 
 
@@ -69,7 +93,10 @@ def test_users_import_all_or_nothing(runner, db, academy, tmp_path):
     good = tmp_path / "good.csv"
     good.write_text("email,name,country\nok@example.org,Ок Окић,RS\n", encoding="utf-8")
     result = runner.invoke(args=["lms", "users", "import", str(good), "--academy", academy.slug, "--dry-run"])
-    assert result.exit_code == 0 and db.session.scalar(select(User).where(User.email == "ok@example.org")) is None
+    assert (
+        result.exit_code == 0
+        and db.session.scalar(select(User).where(User.email == "ok@example.org")) is None
+    )
     result = runner.invoke(args=["lms", "users", "import", str(good), "--academy", academy.slug])
     assert result.exit_code == 0
     assert db.session.scalar(select(User).where(User.email == "ok@example.org")).display_name == "Ок Окић"

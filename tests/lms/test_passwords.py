@@ -22,7 +22,10 @@ def test_default_settings_are_the_documented_ones(app):
     assert app.config["LMS_ARGON2_MEMORY_KIB"] == 1024  # the tests' cheap setting ...
     from lms.config import DEFAULTS
 
-    assert (DEFAULTS["LMS_ARGON2_MEMORY_KIB"], DEFAULTS["LMS_ARGON2_TIME_COST"]) == (65536, 3)  # ... production's
+    assert (DEFAULTS["LMS_ARGON2_MEMORY_KIB"], DEFAULTS["LMS_ARGON2_TIME_COST"]) == (
+        65536,
+        3,
+    )  # ... production's
     assert DEFAULTS["LMS_ARGON2_CONCURRENCY"] >= 1
 
 

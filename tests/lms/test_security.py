@@ -23,10 +23,16 @@ def _assert_headers(response):
     assert "'unsafe-inline'" not in directives.get("script-src", "") and "script-src" in directives
     assert directives.get("frame-ancestors") == "'none'"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] in ("same-origin", "strict-origin-when-cross-origin", "no-referrer")
+    assert response.headers["Referrer-Policy"] in (
+        "same-origin",
+        "strict-origin-when-cross-origin",
+        "no-referrer",
+    )
 
 
-@pytest.mark.parametrize("path", ["/", "/auth/login", "/no-such-page", "/dashboard", "/static/lms.css", "/healthz"])
+@pytest.mark.parametrize(
+    "path", ["/", "/auth/login", "/no-such-page", "/dashboard", "/static/lms.css", "/healthz"]
+)
 def test_security_headers_on_every_kind_of_response(client, path):
     _assert_headers(client.get(path))
 
@@ -81,8 +87,16 @@ def test_a_token_from_another_session_is_refused(app, users):
     victim, attacker = app.test_client(), app.test_client()
     login(victim, users["learner"])
     token = csrf_from(attacker.get("/auth/login").get_data(as_text=True))
-    response = victim.post("/account", data={"display_name": "Hacked", "profession": "other",
-                                             "country": "other", "language": "", "csrf_token": token})
+    response = victim.post(
+        "/account",
+        data={
+            "display_name": "Hacked",
+            "profession": "other",
+            "country": "other",
+            "language": "",
+            "csrf_token": token,
+        },
+    )
     assert response.status_code == 400
 
 
@@ -94,8 +108,16 @@ def test_csrf_token_does_not_expire_during_a_long_quiz(app, client, users, monke
 
     real_time = itsdangerous.timed.time.time
     monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() + 6 * 3600)  # six hours later
-    response = client.post("/account", data={"display_name": "Đorđe Čolić", "profession": "police_officer",
-                                             "country": "RS", "language": "", "csrf_token": token})
+    response = client.post(
+        "/account",
+        data={
+            "display_name": "Đorđe Čolić",
+            "profession": "police_officer",
+            "country": "RS",
+            "language": "",
+            "csrf_token": token,
+        },
+    )
     assert response.status_code == 302
 
 

@@ -32,9 +32,15 @@ def test_password_change_ends_other_sessions_but_keeps_this_one(app, client, use
     login(client, users["learner"])
     other = app.test_client()
     login(other, users["learner"])
-    response = post_form(client, "/account/password", {"current": "Correct-horse-battery-9",
-                                                        "password": "Another-long-phrase-3",
-                                                        "confirm": "Another-long-phrase-3"})
+    response = post_form(
+        client,
+        "/account/password",
+        {
+            "current": "Correct-horse-battery-9",
+            "password": "Another-long-phrase-3",
+            "confirm": "Another-long-phrase-3",
+        },
+    )
     assert response.status_code == 302
     assert _signed_in(client)
     assert not _signed_in(other)
@@ -56,7 +62,9 @@ def test_deactivation_ends_every_session(app, client, users):
     registrar = app.test_client()
     login(registrar, users["registrar"])
     user_id = users["learner"].id
-    response = post_form(registrar, f"/users/{user_id}/status", {"status": "deactivated"}, page=f"/users/{user_id}")
+    response = post_form(
+        registrar, f"/users/{user_id}/status", {"status": "deactivated"}, page=f"/users/{user_id}"
+    )
     assert response.status_code == 302
     assert not _signed_in(client)
     assert users["learner"].status == UserStatus.DEACTIVATED or True  # the test session may hold a stale copy

@@ -26,9 +26,12 @@ def test_registrar_without_two_factor_must_set_it_up(client, make_user, academy,
     assert secret and not registrar.totp_enabled
     page = client.get("/account/two-factor").get_data(as_text=True)
     assert secret in page and "data:image/svg+xml;base64," in page
-    response = post_form(client, "/account/two-factor", {"confirm-code": pyotp.TOTP(secret).now()},
-                         field="confirm-csrf_token")
-    codes = re.findall(r"<code>([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})</code>", response.get_data(as_text=True))
+    response = post_form(
+        client, "/account/two-factor", {"confirm-code": pyotp.TOTP(secret).now()}, field="confirm-csrf_token"
+    )
+    codes = re.findall(
+        r"<code>([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})</code>", response.get_data(as_text=True)
+    )
     assert len(codes) == 10
     assert client.get("/users").status_code == 200
 
@@ -36,7 +39,9 @@ def test_registrar_without_two_factor_must_set_it_up(client, make_user, academy,
 def test_admin_sign_in_asks_for_the_code(app, client, users, db):
     admin = users["admin"]
     token = csrf_token(client)
-    response = client.post("/auth/login", data={"login": admin.username, "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/auth/login", data={"login": admin.username, "password": PASSWORD, "csrf_token": token}
+    )
     assert response.headers["Location"] == "/auth/two-factor"
     assert client.get("/dashboard").status_code == 302  # not signed in yet
     token = csrf_token(client, "/auth/two-factor")
@@ -83,13 +88,18 @@ def test_two_factor_is_optional_for_learners(client, users, db):
     assert client.get("/dashboard").status_code == 200
     post_form(client, "/account/two-factor", field="start-csrf_token")
     db.session.refresh(learner)
-    post_form(client, "/account/two-factor", {"confirm-code": pyotp.TOTP(learner.totp_secret).now()},
-              field="confirm-csrf_token")
+    post_form(
+        client,
+        "/account/two-factor",
+        {"confirm-code": pyotp.TOTP(learner.totp_secret).now()},
+        field="confirm-csrf_token",
+    )
     db.session.refresh(learner)
     assert learner.totp_enabled
     # Learners may turn it off again with their password; registrars may not.
-    response = post_form(client, "/account/two-factor/manage", {"disable-password": PASSWORD},
-                         field="disable-csrf_token")
+    response = post_form(
+        client, "/account/two-factor/manage", {"disable-password": PASSWORD}, field="disable-csrf_token"
+    )
     assert response.status_code == 302
     db.session.refresh(learner)
     assert not learner.totp_enabled
@@ -101,8 +111,10 @@ def test_registrar_cannot_turn_two_factor_off(app, users, db):
     page = client.get("/account/two-factor/manage").get_data(as_text=True)
     assert "disable-password" not in page  # the form is not offered ...
     token = csrf_token(client, "/account/two-factor/manage", "codes-csrf_token")
-    response = client.post("/account/two-factor/manage",  # ... and a hand-made request is refused
-                           data={"disable-password": PASSWORD, "disable-csrf_token": token})
+    response = client.post(
+        "/account/two-factor/manage",  # ... and a hand-made request is refused
+        data={"disable-password": PASSWORD, "disable-csrf_token": token},
+    )
     assert response.status_code == 200 and "cannot be turned off" in response.get_data(as_text=True)
     db.session.refresh(users["registrar"])
     assert users["registrar"].totp_enabled
