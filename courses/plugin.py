@@ -15,4 +15,5 @@ class CoursesPlugin(Plugin):
     default_config = {"COURSES_UPLOAD_MAX_BYTES": 20 * 1024 * 1024}
 
     def init_app(self, app: Flask) -> None:
-        """Nothing to register yet: the course models, catalog and authoring pages arrive with their issue."""
+        """Register the models (blueprints, nav items and commands are added below as they are built)."""
+        from courses import models  # noqa: F401 - registers the tables with the metadata

@@ -2,6 +2,7 @@
 
 from lms.models.academy import Academy
 from lms.models.audit import AuditEvent
+from lms.models.cohort import Cohort, CohortMember
 from lms.models.user import (
     ACADEMY_ROLES,
     ACADEMY_ROLES_WITH_ADMIN,
@@ -23,6 +24,8 @@ __all__ = [
     "ROLES",
     "Academy",
     "AuditEvent",
+    "Cohort",
+    "CohortMember",
     "Membership",
     "OneTimeToken",
     "RecoveryCode",
