@@ -17,3 +17,7 @@ class CoursesPlugin(Plugin):
     def init_app(self, app: Flask) -> None:
         """Register the models (blueprints, nav items and commands are added below as they are built)."""
         from courses import models  # noqa: F401 - registers the tables with the metadata
+        from courses.cli import courses_group
+        from lms.cli import add_command
+
+        add_command(app, courses_group)
