@@ -2,9 +2,49 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from lms.plugins import Plugin
+
+
+@dataclass(frozen=True)
+class CourseAdminTab:
+    """A tab on a course's administration pages; its endpoint takes ``course_id``."""
+
+    key: str
+    label: object
+    endpoint: str
+    order: int = 100
+
+
+def _my_courses(user) -> dict:
+    from sqlalchemy import select
+
+    from courses.models import Enrolment, EnrolmentStatus
+    from courses.progress import summaries
+    from lms.extensions import db
+
+    enrolments = db.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.user_id == user.id, Enrolment.status != EnrolmentStatus.UNENROLLED)
+        .order_by(Enrolment.last_activity_at.desc().nulls_last(), Enrolment.enrolled_at.desc())
+    ).all()
+    return {"summaries": summaries(list(enrolments))}
+
+
+def _teaching(user) -> dict:
+    from sqlalchemy import select
+
+    from courses.models import Course
+    from lms.extensions import db
+
+    query = select(Course).order_by(Course.updated_at.desc()).limit(8)
+    if not user.is_admin:
+        query = query.where(Course.academy_id.in_(user.academy_ids("trainer") or {-1}))
+    return {"courses": db.session.scalars(query).all()}
 
 
 class CoursesPlugin(Plugin):
@@ -12,12 +52,40 @@ class CoursesPlugin(Plugin):
 
     name = "courses"
     requires = ()
-    default_config = {"COURSES_UPLOAD_MAX_BYTES": 20 * 1024 * 1024}
+    default_config = {"COURSES_UPLOAD_MAX_BYTES": 20 * 1024 * 1024, "COURSES_MEDIA_DIR": None}
 
     def init_app(self, app: Flask) -> None:
-        """Register the models (blueprints, nav items and commands are added below as they are built)."""
+        """Register the models, the learner and authoring blueprints, nav items, dashboard panels, commands
+        and the home page (the catalog)."""
         from courses import models  # noqa: F401 - registers the tables with the metadata
         from courses.cli import courses_group
+        from courses.teach_views import bp as teach_bp
+        from courses.views import bp as courses_bp
         from lms.cli import add_command
+        from lms.dashboard import DashboardPanel, add_dashboard_panel
+        from lms.nav import NavItem, add_nav_item
+        from lms.registry import registry
 
+        app.register_blueprint(courses_bp)
+        app.register_blueprint(teach_bp)
         add_command(app, courses_group)
+        registry("home", app).register("endpoint", "courses.catalog_page")
+        add_nav_item(app, NavItem("catalog", _l("Courses"), "courses.catalog_page", "public", 5))
+        add_nav_item(app, NavItem("teach", _l("Teaching"), "teach.course_list", "trainer", 30))
+        add_dashboard_panel(app, DashboardPanel("my-courses", _l("Your courses"), "courses/panel_my_courses.html",
+                                                ("any",), 10, _my_courses))
+        add_dashboard_panel(app, DashboardPanel("teaching", _l("Courses you teach"), "courses/panel_teaching.html",
+                                                ("trainer",), 20, _teaching))
+        # Extension points other plugins fill: extra completion conditions, blocks on the course page,
+        # tabs on course administration pages.
+        registry("completion_checks", app)
+        registry("course_detail_blocks", app)
+        tabs = registry("course_admin_tabs", app)
+
+        @app.context_processor
+        def course_context() -> dict:
+            def course_detail_blocks(course) -> list:
+                return [block for provider in registry("course_detail_blocks").values() for block in provider(course)]
+
+            return {"course_detail_blocks": course_detail_blocks,
+                    "course_admin_tabs": sorted(tabs.values(), key=lambda t: t.order)}

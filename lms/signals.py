@@ -17,7 +17,7 @@ user_created = _signals.signal("user-created")
 user_deactivated = _signals.signal("user-deactivated")
 #: A role was granted or removed. kwargs: ``user``, ``academy``, ``role``, ``granted`` (bool), ``actor``.
 role_changed = _signals.signal("role-changed")
-#: A learner completed a lesson. kwargs: ``user``, ``lesson``. Sent by the courses plugin.
+#: A learner completed a lesson. kwargs: ``user``, ``lesson_id``, ``enrolment``. Sent by the courses plugin.
 lesson_completed = _signals.signal("lesson-completed")
 #: A learner met a course's completion rule, sent exactly once. kwargs: ``user``, ``course``, ``enrolment``.
 course_completed = _signals.signal("course-completed")
