@@ -141,14 +141,15 @@ def add_module(actor: User | None, course: Course, title: str, summary: str = ""
     _require_editor(actor, course)
     if not title.strip():
         raise DomainError(_("Give the module a title."), field="title")
-    module = Module(course=course, title=title.strip(), summary=summary,
+    required = _valid_module_requirements(course, requires or [], None)
+    module = Module(course_id=course.id, title=title.strip(), summary=summary, requires=required,
                     slug=_unique_slug(Module, Module.course_id, course.id, slug or slugify(title)),
                     position=_next_position(Module, Module.course_id, course.id))
-    module.requires = _valid_module_requirements(course, requires or [], None)
     db.session.add(module)
     db.session.flush()
     audit.record("course.module_added", actor=actor, obj=module, academy_id=course.academy_id)
     db.session.commit()
+    db.session.refresh(course)
     return module
 
 
@@ -202,13 +203,14 @@ def _check_lesson(fields: LessonFields) -> None:
 def add_lesson(actor: User | None, module: Module, fields: LessonFields) -> Lesson:
     _require_editor(actor, module.course)
     _check_lesson(fields)
-    lesson = Lesson(module=module, position=_next_position(Lesson, Lesson.module_id, module.id),
+    lesson = Lesson(module_id=module.id, position=_next_position(Lesson, Lesson.module_id, module.id),
                     slug=_unique_slug(Lesson, Lesson.module_id, module.id, fields.slug or slugify(fields.title)))
     _apply_lesson(lesson, fields)
     db.session.add(lesson)
     db.session.flush()
     audit.record("course.lesson_added", actor=actor, obj=lesson, academy_id=module.course.academy_id)
     db.session.commit()
+    db.session.refresh(module)
     return lesson
 
 
@@ -243,7 +245,8 @@ def move(actor: User | None, item: Module | Lesson, direction: int) -> None:
     """Move a module or lesson one place up (-1) or down (+1) among its siblings."""
     course = item.course if isinstance(item, Module) else item.module.course
     _require_editor(actor, course)
-    siblings = course.modules if isinstance(item, Module) else item.module.lessons
+    # A plain copy: rearranging the relationship list itself would orphan (and so delete) the moved item.
+    siblings = list(course.modules if isinstance(item, Module) else item.module.lessons)
     index = siblings.index(item)
     target = index + direction
     if 0 <= target < len(siblings):

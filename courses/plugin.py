@@ -35,6 +35,18 @@ def _my_courses(user) -> dict:
     return {"summaries": summaries(list(enrolments))}
 
 
+def _academy_courses(user) -> dict:
+    from sqlalchemy import select
+
+    from courses.models import Course
+    from lms.extensions import db
+
+    query = select(Course).where(Course.current_version_id.is_not(None)).order_by(Course.title)
+    if not user.is_admin:
+        query = query.where(Course.academy_id.in_(user.academy_ids("registrar") or {-1}))
+    return {"courses": db.session.scalars(query).all()}
+
+
 def _teaching(user) -> dict:
     from sqlalchemy import select
 
@@ -59,6 +71,7 @@ class CoursesPlugin(Plugin):
         and the home page (the catalog)."""
         from courses import models  # noqa: F401 - registers the tables with the metadata
         from courses.cli import courses_group
+        from courses.manage_views import bp as manage_bp
         from courses.teach_views import bp as teach_bp
         from courses.views import bp as courses_bp
         from lms.cli import add_command
@@ -68,6 +81,7 @@ class CoursesPlugin(Plugin):
 
         app.register_blueprint(courses_bp)
         app.register_blueprint(teach_bp)
+        app.register_blueprint(manage_bp)
         add_command(app, courses_group)
         registry("home", app).register("endpoint", "courses.catalog_page")
         add_nav_item(app, NavItem("catalog", _l("Courses"), "courses.catalog_page", "public", 5))
@@ -81,6 +95,11 @@ class CoursesPlugin(Plugin):
         registry("completion_checks", app)
         registry("course_detail_blocks", app)
         tabs = registry("course_admin_tabs", app)
+        tabs.register("enrolments", CourseAdminTab("enrolments", _l("Enrolments"), "course_admin.enrolment_list", 50))
+        tabs.register("report", CourseAdminTab("report", _l("Progress report"), "course_admin.report", 60))
+        add_dashboard_panel(app, DashboardPanel("academy-courses", _l("Courses of your academy"),
+                                                "courses/panel_academy_courses.html", ("registrar",), 30,
+                                                _academy_courses))
 
         @app.context_processor
         def course_context() -> dict:
