@@ -104,6 +104,7 @@ def _register_core(app: Flask) -> None:
     from lms.accounts.services import count_users_by_status
     from lms.accounts.views import bp as accounts_bp
     from lms.audit.views import bp as audit_bp
+    from lms.cohorts.views import bp as cohorts_bp
     from lms.auth.views import bp as auth_bp
     from lms.dashboard import DashboardPanel, add_dashboard_panel
     from lms.i18n import LANGUAGE_NAMES, languages
@@ -111,10 +112,11 @@ def _register_core(app: Flask) -> None:
     from lms.models import COUNTRIES, PROFESSIONS, ROLES, UserStatus
     from lms.nav import NavItem, add_nav_item, visible_nav_items
 
-    for bp in (main_bp, auth_bp, accounts_bp, academies_bp, audit_bp):
+    for bp in (main_bp, auth_bp, accounts_bp, academies_bp, cohorts_bp, audit_bp):
         app.register_blueprint(bp)
     add_nav_item(app, NavItem("dashboard", _l("Dashboard"), "main.dashboard", "login", 10))
     add_nav_item(app, NavItem("users", _l("Users"), "accounts.user_list", "registrar", 80))
+    add_nav_item(app, NavItem("cohorts", _l("Cohorts"), "cohorts.cohort_list", "registrar", 82))
     add_nav_item(app, NavItem("academies", _l("Academies"), "academies.academy_list", "admin", 85))
     add_nav_item(app, NavItem("audit", _l("Audit log"), "audit.event_list", "registrar", 90))
     add_dashboard_panel(

@@ -1,0 +1,1 @@
+"""Cohorts: named groups of users in an academy (an intake, a class), managed by its registrars."""
