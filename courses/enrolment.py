@@ -43,6 +43,17 @@ def enrolment_of(user: User, course: Course) -> Enrolment | None:
                                 Enrolment.status != EnrolmentStatus.UNENROLLED))
 
 
+def prerequisites_pending(enrolment) -> bool:
+    """True while the enrolment's course has prerequisites the learner has not completed; remembered once met."""
+    if enrolment.prerequisites_met:
+        return False
+    if missing_prerequisites(enrolment.user, enrolment.course):
+        return True
+    enrolment.prerequisites_met = True
+    db.session.commit()
+    return False
+
+
 def missing_prerequisites(user: User, course: Course) -> list[Course]:
     """Prerequisite courses the user has not completed yet."""
     if not course.prerequisites:

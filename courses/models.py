@@ -243,6 +243,8 @@ class Enrolment(db.Model):
     enrolled_by_id: Mapped[int | None] = mapped_column(ForeignKey("lms_user.id", ondelete="SET NULL"))
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     approved_restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set once the course's prerequisites are met (completions are never revoked, so it stays true).
+    prerequisites_met: Mapped[bool] = mapped_column(Boolean, default=False)
     last_lesson_id: Mapped[int | None] = mapped_column(Integer)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -250,7 +252,7 @@ class Enrolment(db.Model):
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
     course: Mapped[Course] = relationship(lazy="joined")
-    version: Mapped[CourseVersion] = relationship()
+    version: Mapped[CourseVersion] = relationship(lazy="joined")
 
 
 class LessonProgress(db.Model):

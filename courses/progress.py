@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
-from sqlalchemy.orm import defer
 
 from courses.models import (
     Enrolment,
@@ -25,16 +26,73 @@ from lms.models.base import utcnow
 from lms.registry import registry
 
 
+@dataclass(frozen=True)
+class ModuleInfo:
+    """A module of a published version (plain data: versions never change, so it may be cached)."""
+
+    module_id: int
+    position: int
+    title: str
+    summary: str
+    requires: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class LessonInfo:
+    """A lesson of a published version, without its body."""
+
+    lesson_id: int
+    module_id: int
+    position: int
+    title: str
+    required: bool
+    completion_mode: str
+    content_notice: str | None
+    restricted: bool
+    video_url: str | None
+
+
+@lru_cache(maxsize=512)
+def version_outline(version_id: int, published_at: str) -> tuple[tuple[ModuleInfo, ...], tuple[LessonInfo, ...]]:
+    """The outline of a published version, read once per worker. ``published_at`` is part of the key so a
+    reused id (e.g. after a rolled-back transaction) never meets a stale entry."""
+    modules = db.session.execute(
+        select(VersionModule.module_id, VersionModule.position, VersionModule.title, VersionModule.summary,
+               VersionModule.requires)
+        .where(VersionModule.version_id == version_id).order_by(VersionModule.position)).all()
+    lessons = db.session.execute(
+        select(VersionLesson.lesson_id, VersionLesson.module_id, VersionLesson.position, VersionLesson.title,
+               VersionLesson.required, VersionLesson.completion_mode, VersionLesson.content_notice,
+               VersionLesson.restricted, VersionLesson.video_url)
+        .where(VersionLesson.version_id == version_id).order_by(VersionLesson.position)).all()
+    return (
+        tuple(ModuleInfo(m.module_id, m.position, m.title, m.summary, tuple(m.requires or ())) for m in modules),
+        tuple(LessonInfo(r.lesson_id, r.module_id, r.position, r.title, r.required, str(r.completion_mode),
+                         r.content_notice, r.restricted, r.video_url) for r in lessons),
+    )
+
+
+@lru_cache(maxsize=2048)
+def lesson_body(version_id: int, published_at: str, lesson_id: int) -> str | None:
+    """The sanitized HTML of a lesson in a published version (immutable, so cached per worker)."""
+    return db.session.scalar(select(VersionLesson.body_html).where(
+        VersionLesson.version_id == version_id, VersionLesson.lesson_id == lesson_id))
+
+
+def _version_key(enrolment: Enrolment) -> tuple[int, str]:
+    return enrolment.version_id, enrolment.version.published_at.isoformat()
+
+
 @dataclass
 class LessonState:
-    lesson: VersionLesson
+    lesson: LessonInfo
     completed: bool
     viewed: bool
 
 
 @dataclass
 class ModuleState:
-    module: VersionModule
+    module: ModuleInfo
     lessons: list[LessonState]
     open: bool
     completed: bool
@@ -72,7 +130,7 @@ class Outline:
         return (flat[i - 1] if i > 0 else None), (flat[i + 1] if i + 1 < len(flat) else None)
 
 
-def lesson_visible(lesson: VersionLesson, enrolment: Enrolment) -> bool:
+def lesson_visible(lesson: LessonInfo, enrolment: Enrolment) -> bool:
     """A restricted lesson shows only to learners of the course's professions or approved ones."""
     if not lesson.restricted:
         return True
@@ -82,15 +140,9 @@ def lesson_visible(lesson: VersionLesson, enrolment: Enrolment) -> bool:
 def build_outline(enrolment: Enrolment) -> Outline:
     """The learner's view of their version: modules, visible lessons, completion and which modules are open.
 
-    Three queries whatever the size of the course (modules, lessons without bodies, progress).
+    One query (the learner's progress) besides the version's outline, which is read once per worker.
     """
-    modules = db.session.scalars(
-        select(VersionModule).where(VersionModule.version_id == enrolment.version_id).order_by(VersionModule.position)
-    ).all()
-    lessons = db.session.scalars(
-        select(VersionLesson).options(defer(VersionLesson.body_html))
-        .where(VersionLesson.version_id == enrolment.version_id).order_by(VersionLesson.position)
-    ).all()
+    modules, lessons = version_outline(*_version_key(enrolment))
     progress = {p.lesson_id: p for p in db.session.scalars(
         select(LessonProgress).where(LessonProgress.enrolment_id == enrolment.id))}
     by_module: dict[int, list[LessonState]] = {m.module_id: [] for m in modules}
@@ -103,7 +155,7 @@ def build_outline(enrolment: Enrolment) -> Outline:
         items = by_module[module.module_id]
         required = [s for s in items if s.lesson.required]
         done = all(s.completed for s in required)
-        missing = [states[r].module.title for r in module.requires or [] if r in states and not states[r].completed]
+        missing = [states[r].module.title for r in module.requires if r in states and not states[r].completed]
         states[module.module_id] = ModuleState(module, items, open=not missing, completed=done, missing=missing)
     return Outline(enrolment, list(states.values()), progress)
 
@@ -133,32 +185,42 @@ def _accessible(outline: Outline, lesson_id: int) -> tuple[ModuleState, LessonSt
     return module, state
 
 
-def load_lesson(enrolment: Enrolment, lesson_id: int) -> VersionLesson:
-    lesson = db.session.scalar(select(VersionLesson).where(
-        VersionLesson.version_id == enrolment.version_id, VersionLesson.lesson_id == lesson_id))
-    if lesson is None:
+def load_lesson_body(enrolment: Enrolment, lesson_id: int) -> str:
+    body = lesson_body(*_version_key(enrolment), lesson_id)
+    if body is None:
         raise NotFoundError(_("No such lesson."))
-    return lesson
+    return body
 
 
-def open_lesson(outline: Outline, lesson_id: int) -> LessonProgress:
-    """Record that the learner opened a lesson they may open (and complete it if it completes on view)."""
+ACTIVITY_RESOLUTION = timedelta(minutes=5)
+
+
+def open_lesson(outline: Outline, lesson_id: int) -> bool:
+    """Record that the learner opened a lesson they may open (and complete it if it completes on view).
+
+    Writes only when something changes: a first view, another lesson than last time, a completion, or last
+    activity older than ACTIVITY_RESOLUTION. Returns whether it wrote (and so committed).
+    """
     enrolment = outline.enrolment
     _module, state = _accessible(outline, lesson_id)
+    now = utcnow()
     progress = outline.progress.get(lesson_id)
+    noticed = not state.lesson.content_notice or (progress is not None and progress.notice_acknowledged_at)
+    completes = state.lesson.completion_mode == "view" and noticed and not (progress and progress.completed_at)
+    stale = enrolment.last_activity_at is None or now - enrolment.last_activity_at > ACTIVITY_RESOLUTION
+    if progress is not None and enrolment.last_lesson_id == lesson_id and not completes and not stale:
+        return False
     if progress is None:
         progress = LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson_id)
         db.session.add(progress)
+    if completes:
+        progress.completed_at = now
     enrolment.last_lesson_id = lesson_id
-    enrolment.last_activity_at = utcnow()
-    noticed = not state.lesson.content_notice or progress.notice_acknowledged_at is not None
-    completes = state.lesson.completion_mode == "view" and noticed
-    if completes and progress.completed_at is None:
-        progress.completed_at = utcnow()
+    enrolment.last_activity_at = now
     db.session.commit()
     if completes:
         check_completion(enrolment)
-    return progress
+    return True
 
 
 def acknowledge_notice(outline: Outline, lesson_id: int) -> None:

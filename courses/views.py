@@ -93,8 +93,13 @@ def enrol(slug: str):
 
 
 def _outline_or_404(slug: str) -> progress.Outline:
-    course = db.session.scalar(select(Course).where(Course.slug == slug))
-    enrolment = enrolments.enrolment_of(current_user, course) if course else None
+    from courses.models import Enrolment, EnrolmentStatus
+
+    # The learner's enrolment (with its course) found by the course's slug in one query.
+    enrolment = db.session.scalar(
+        select(Enrolment).join(Course, Course.id == Enrolment.course_id)
+        .where(Course.slug == slug, Enrolment.user_id == current_user.id,
+               Enrolment.status != EnrolmentStatus.UNENROLLED))
     if enrolment is None:
         abort(404)
     return progress.build_outline(enrolment)
@@ -127,23 +132,24 @@ def lesson(slug: str, lesson_id: int):
     if not module_state.open:
         flash(_("Complete these modules first: %(titles)s", titles=", ".join(module_state.missing)), "info")
         return redirect(url_for("courses.detail", slug=slug))
-    missing = enrolments.missing_prerequisites(current_user, outline.enrolment.course)
-    if missing:
+    if enrolments.prerequisites_pending(outline.enrolment):
+        missing = enrolments.missing_prerequisites(current_user, outline.enrolment.course)
         flash(_("Complete these courses first: %(titles)s", titles=", ".join(c.title for c in missing)), "info")
         return redirect(url_for("courses.detail", slug=slug))
     record = outline.progress.get(lesson_id)
-    lesson_row = progress.load_lesson(outline.enrolment, lesson_id)
+    lesson_row = state.lesson
     if lesson_row.content_notice and not (record and record.notice_acknowledged_at):
         return render_template("courses/content_notice.html", outline=outline, lesson=lesson_row, form=EmptyForm())
-    progress.open_lesson(outline, lesson_id)
-    # The commit above expired the loaded rows: read the outline again in its three queries rather than
-    # reloading each row as the template touches it.
-    outline = progress.build_outline(outline.enrolment)
-    _module_state, state = outline.state_of(lesson_id)
+    body = progress.load_lesson_body(outline.enrolment, lesson_id)
+    if progress.open_lesson(outline, lesson_id):
+        # The commit expired the loaded rows: read the outline again in its three queries rather than
+        # reloading each row as the template touches it.
+        outline = progress.build_outline(outline.enrolment)
+        _module_state, state = outline.state_of(lesson_id)
     previous, following = outline.neighbours(lesson_id)
     return render_template("courses/lesson.html", outline=outline, lesson=lesson_row, state=state,
-                           body=lesson_html(lesson_row.body_html, slug), previous=previous, following=following,
-                           form=EmptyForm())
+                           body=lesson_html(body, slug), previous=previous, following=following,
+                           form=EmptyForm(), lesson_url=url_for("courses.lesson", slug=slug, lesson_id=0)[:-1])
 
 
 def _post_lesson_action(slug: str, lesson_id: int, action):

@@ -77,7 +77,13 @@ def _init_login(app: Flask, login_manager) -> None:
             user_id, version = (int(part) for part in identity.split(":", 1))
         except ValueError:
             return None
-        user = db.session.get(User, user_id)
+        from sqlalchemy import select
+        from sqlalchemy.orm import joinedload
+
+        # One query for the user and their roles: this runs on every signed-in request.
+        user = db.session.scalars(
+            select(User).options(joinedload(User.memberships)).where(User.id == user_id)
+        ).unique().first()
         if user is None or user.session_version != version or not user.is_active:
             return None
         return user

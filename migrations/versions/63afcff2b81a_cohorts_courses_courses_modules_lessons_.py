@@ -150,6 +150,7 @@ def upgrade():
     sa.Column('enrolled_by_id', sa.Integer(), nullable=True),
     sa.Column('enrolled_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('approved_restricted', sa.Boolean(), nullable=False),
+    sa.Column('prerequisites_met', sa.Boolean(), nullable=False),
     sa.Column('last_lesson_id', sa.Integer(), nullable=True),
     sa.Column('last_activity_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
