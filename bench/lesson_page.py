@@ -22,7 +22,7 @@ from bench.support import ROOT, bench_database, gunicorn, load, write_result
 PASSWORD = "Bench-password-2026"
 SECONDS = int(os.environ.get("LMS_BENCH_SECONDS", "10"))
 
-SETUP = r'''
+SETUP = r"""
 import sys
 from lms import create_app
 from lms.extensions import db
@@ -43,14 +43,15 @@ with app.app_context():
         module = authoring.add_module(None, course, f"Module {m + 1}")
         for i in range(10):
             body = "\n\n".join(f"## Section {k}\n\n{paragraph}" for k in range(6))
-            authoring.add_lesson(None, module, authoring.LessonFields(title=f"Lesson {m + 1}.{i + 1}", body_markdown=body))
+            fields = authoring.LessonFields(title=f"Lesson {m + 1}.{i + 1}", body_markdown=body)
+            authoring.add_lesson(None, module, fields)
     authoring.publish(None, course)
     learner = db.session.scalar(db.select(User).where(User.username == "learner"))
     self_enrol(learner, course)
     print(course.modules[2].lessons[4].id)
-'''
+"""
 
-BARE_APP = r'''
+BARE_APP = r"""
 import os
 from flask import Flask, render_template_string
 app = Flask(__name__)
@@ -59,7 +60,7 @@ TEMPLATE = open(os.environ["BENCH_TEMPLATE"], encoding="utf-8").read()
 @app.route("/")
 def page():
     return render_template_string(TEMPLATE, title="Lesson", user="Đorđe Čolić")
-'''
+"""
 
 
 def _sign_in(base: str) -> str:
@@ -74,10 +75,25 @@ def _sign_in(base: str) -> str:
 
 def main() -> None:
     with bench_database() as url, tempfile.TemporaryDirectory() as tmp:
-        env = {"LMS_DATABASE_URL": url, "LMS_INSTANCE_PATH": tmp, "LMS_ENV": "development",
-               "LMS_SECRET_KEY": "bench-secret", "PYTHONPATH": str(ROOT)}
-        lesson_id = subprocess.run([sys.executable, "-c", SETUP, PASSWORD], env={**os.environ, **env}, check=True,
-                                   capture_output=True, text=True, cwd=ROOT).stdout.strip().splitlines()[-1]
+        env = {
+            "LMS_DATABASE_URL": url,
+            "LMS_INSTANCE_PATH": tmp,
+            "LMS_ENV": "development",
+            "LMS_SECRET_KEY": "bench-secret",
+            "PYTHONPATH": str(ROOT),
+        }
+        lesson_id = (
+            subprocess.run(
+                [sys.executable, "-c", SETUP, PASSWORD],
+                env={**os.environ, **env},
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         with gunicorn("wsgi:app", env) as base:
             cookie = _sign_in(base)
             page_url = f"{base}/learn/bench/lessons/{lesson_id}"

@@ -57,8 +57,20 @@ def bench_database() -> Iterator[str]:
 def gunicorn(app_spec: str, env: dict[str, str], workers: int = 2) -> Iterator[str]:
     """Serve ``app_spec`` (module:variable) with gunicorn on a free loopback port; yields the base URL."""
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level",
-               "warning", "--chdir", str(ROOT), app_spec]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-w",
+        str(workers),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "--chdir",
+        str(ROOT),
+        app_spec,
+    ]
     process = subprocess.Popen(command, env={**os.environ, **env})
     base = f"http://127.0.0.1:{port}"
     try:
@@ -120,8 +132,7 @@ def _python_load(url: str, seconds: int, connections: int, cookie: str | None) -
         t.join()
     latencies.sort()
     pick = lambda q: f"{latencies[int(q * (len(latencies) - 1))] * 1000:.2f}ms"  # noqa: E731
-    return {"tool": "python", "rps": len(latencies) / seconds, "p50": pick(0.5), "p99": pick(0.99),
-            "errors": errors[0]}
+    return {"tool": "python", "rps": len(latencies) / seconds, "p50": pick(0.5), "p99": pick(0.99), "errors": errors[0]}
 
 
 def write_result(name: str, markdown: str) -> Path:

@@ -28,14 +28,35 @@ from lms.models import PROFESSIONS, Academy, User
 from lms.sanitize import render_markdown
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,98}$")
-VIDEO_HOSTS = ("https://www.youtube-nocookie.com/", "https://www.youtube.com/", "https://youtu.be/",
-               "https://player.vimeo.com/", "https://vimeo.com/")
+VIDEO_HOSTS = (
+    "https://www.youtube-nocookie.com/",
+    "https://www.youtube.com/",
+    "https://youtu.be/",
+    "https://player.vimeo.com/",
+    "https://vimeo.com/",
+)
 
 
 def slugify(text: str) -> str:
     """A slug from a title (ASCII; the region's letters folded: č→c, đ→dj, ë→e)."""
-    table = str.maketrans({"č": "c", "ć": "c", "đ": "dj", "š": "s", "ž": "z", "ë": "e", "ç": "c",
-                           "Č": "c", "Ć": "c", "Đ": "dj", "Š": "s", "Ž": "z", "Ë": "e", "Ç": "c"})
+    table = str.maketrans(
+        {
+            "č": "c",
+            "ć": "c",
+            "đ": "dj",
+            "š": "s",
+            "ž": "z",
+            "ë": "e",
+            "ç": "c",
+            "Č": "c",
+            "Ć": "c",
+            "Đ": "dj",
+            "Š": "s",
+            "Ž": "z",
+            "Ë": "e",
+            "Ç": "c",
+        }
+    )
     import unicodedata
 
     text = unicodedata.normalize("NFKD", text.translate(table)).encode("ascii", "ignore").decode()
@@ -83,15 +104,29 @@ def _check_fields(fields: CourseFields, course: Course | None) -> None:
         raise DomainError(_("Unknown profession: %(value)s", value=", ".join(unknown)), field="professions")
     if fields.estimated_hours is None or fields.estimated_hours <= 0:
         raise DomainError(_("Give the estimated hours as a positive number."), field="estimated_hours")
-    if fields.enrolment_opens_at and fields.enrolment_closes_at and (
-        fields.enrolment_closes_at <= fields.enrolment_opens_at
+    if (
+        fields.enrolment_opens_at
+        and fields.enrolment_closes_at
+        and (fields.enrolment_closes_at <= fields.enrolment_opens_at)
     ):
         raise DomainError(_("Enrolment must close after it opens."), field="enrolment_closes_at")
 
 
 def _apply_fields(course: Course, fields: CourseFields) -> None:
-    for name in ("title", "slug", "summary", "language", "professions", "topics", "estimated_hours",
-                 "self_enrolment", "restricted", "enrolment_opens_at", "enrolment_closes_at", "completion_rule"):
+    for name in (
+        "title",
+        "slug",
+        "summary",
+        "language",
+        "professions",
+        "topics",
+        "estimated_hours",
+        "self_enrolment",
+        "restricted",
+        "enrolment_opens_at",
+        "enrolment_closes_at",
+        "completion_rule",
+    ):
         setattr(course, name, getattr(fields, name))
     if course.id is not None and course.id in fields.prerequisite_ids:
         raise DomainError(_("A course cannot require itself."), field="prerequisites")
@@ -128,7 +163,9 @@ def _next_position(model, parent_column, parent_id: int) -> int:
 
 
 def _unique_slug(model, parent_column, parent_id: int, wanted: str, exclude_id: int | None = None) -> str:
-    taken = set(db.session.scalars(select(model.slug).where(parent_column == parent_id, model.id != (exclude_id or -1))))
+    taken = set(
+        db.session.scalars(select(model.slug).where(parent_column == parent_id, model.id != (exclude_id or -1)))
+    )
     slug, n = wanted, 1
     while slug in taken:
         n += 1
@@ -136,15 +173,26 @@ def _unique_slug(model, parent_column, parent_id: int, wanted: str, exclude_id: 
     return slug
 
 
-def add_module(actor: User | None, course: Course, title: str, summary: str = "", slug: str | None = None,
-               requires: list[int] | None = None) -> Module:
+def add_module(
+    actor: User | None,
+    course: Course,
+    title: str,
+    summary: str = "",
+    slug: str | None = None,
+    requires: list[int] | None = None,
+) -> Module:
     _require_editor(actor, course)
     if not title.strip():
         raise DomainError(_("Give the module a title."), field="title")
     required = _valid_module_requirements(course, requires or [], None)
-    module = Module(course_id=course.id, title=title.strip(), summary=summary, requires=required,
-                    slug=_unique_slug(Module, Module.course_id, course.id, slug or slugify(title)),
-                    position=_next_position(Module, Module.course_id, course.id))
+    module = Module(
+        course_id=course.id,
+        title=title.strip(),
+        summary=summary,
+        requires=required,
+        slug=_unique_slug(Module, Module.course_id, course.id, slug or slugify(title)),
+        position=_next_position(Module, Module.course_id, course.id),
+    )
     db.session.add(module)
     db.session.flush()
     audit.record("course.module_added", actor=actor, obj=module, academy_id=course.academy_id)
@@ -175,8 +223,9 @@ def delete_module(actor: User | None, module: Module) -> None:
     for other in course.modules:
         if module.id in (other.requires or []):
             other.requires = [r for r in other.requires if r != module.id]
-    audit.record("course.module_deleted", actor=actor, obj=module, academy_id=course.academy_id,
-                 details={"title": module.title})
+    audit.record(
+        "course.module_deleted", actor=actor, obj=module, academy_id=course.academy_id, details={"title": module.title}
+    )
     db.session.delete(module)
     db.session.commit()
 
@@ -203,8 +252,11 @@ def _check_lesson(fields: LessonFields) -> None:
 def add_lesson(actor: User | None, module: Module, fields: LessonFields) -> Lesson:
     _require_editor(actor, module.course)
     _check_lesson(fields)
-    lesson = Lesson(module_id=module.id, position=_next_position(Lesson, Lesson.module_id, module.id),
-                    slug=_unique_slug(Lesson, Lesson.module_id, module.id, fields.slug or slugify(fields.title)))
+    lesson = Lesson(
+        module_id=module.id,
+        position=_next_position(Lesson, Lesson.module_id, module.id),
+        slug=_unique_slug(Lesson, Lesson.module_id, module.id, fields.slug or slugify(fields.title)),
+    )
     _apply_lesson(lesson, fields)
     db.session.add(lesson)
     db.session.flush()
@@ -235,8 +287,9 @@ def update_lesson(actor: User | None, lesson: Lesson, fields: LessonFields) -> N
 def delete_lesson(actor: User | None, lesson: Lesson) -> None:
     course = lesson.module.course
     _require_editor(actor, course)
-    audit.record("course.lesson_deleted", actor=actor, obj=lesson, academy_id=course.academy_id,
-                 details={"title": lesson.title})
+    audit.record(
+        "course.lesson_deleted", actor=actor, obj=lesson, academy_id=course.academy_id, details={"title": lesson.title}
+    )
     db.session.delete(lesson)
     db.session.commit()
 
@@ -267,25 +320,48 @@ def publish(actor: User | None, course: Course, note: str = "") -> CourseVersion
     _require_editor(actor, course)
     if not course.modules or not lesson_count(course):
         raise DomainError(_("Add at least one module with a lesson before publishing."))
-    number = (db.session.scalar(select(func.max(CourseVersion.number)).where(CourseVersion.course_id == course.id))
-              or 0) + 1
-    version = CourseVersion(course_id=course.id, number=number, published_by_id=actor.id if actor else None,
-                            completion_rule=dict(course.completion_rule or {}), note=note[:500])
+    number = (
+        db.session.scalar(select(func.max(CourseVersion.number)).where(CourseVersion.course_id == course.id)) or 0
+    ) + 1
+    version = CourseVersion(
+        course_id=course.id,
+        number=number,
+        published_by_id=actor.id if actor else None,
+        completion_rule=dict(course.completion_rule or {}),
+        note=note[:500],
+    )
     db.session.add(version)
     db.session.flush()
     for m_pos, module in enumerate(course.modules, start=1):
-        db.session.add(VersionModule(version_id=version.id, module_id=module.id, position=m_pos, title=module.title,
-                                     summary=module.summary, requires=list(module.requires or [])))
+        db.session.add(
+            VersionModule(
+                version_id=version.id,
+                module_id=module.id,
+                position=m_pos,
+                title=module.title,
+                summary=module.summary,
+                requires=list(module.requires or []),
+            )
+        )
         for l_pos, lesson in enumerate(module.lessons, start=1):
-            db.session.add(VersionLesson(
-                version_id=version.id, module_id=module.id, lesson_id=lesson.id, position=l_pos,
-                title=lesson.title, body_html=render_markdown(lesson.body_markdown), required=lesson.required,
-                completion_mode=lesson.completion_mode, content_notice=lesson.content_notice,
-                restricted=lesson.restricted, video_url=lesson.video_url))
+            db.session.add(
+                VersionLesson(
+                    version_id=version.id,
+                    module_id=module.id,
+                    lesson_id=lesson.id,
+                    position=l_pos,
+                    title=lesson.title,
+                    body_html=render_markdown(lesson.body_markdown),
+                    required=lesson.required,
+                    completion_mode=lesson.completion_mode,
+                    content_notice=lesson.content_notice,
+                    restricted=lesson.restricted,
+                    video_url=lesson.video_url,
+                )
+            )
     course.current_version_id = version.id
     course.status = CourseStatus.PUBLISHED
-    audit.record("course.published", actor=actor, obj=course, academy_id=course.academy_id,
-                 details={"version": number})
+    audit.record("course.published", actor=actor, obj=course, academy_id=course.academy_id, details={"version": number})
     db.session.commit()
     return version
 
@@ -296,6 +372,7 @@ def set_status(actor: User | None, course: Course, status: CourseStatus) -> None
     if status == CourseStatus.PUBLISHED and course.current_version_id is None:
         raise DomainError(_("Publish the course first."))
     course.status = status
-    audit.record("course.status_changed", actor=actor, obj=course, academy_id=course.academy_id,
-                 details={"status": status.value})
+    audit.record(
+        "course.status_changed", actor=actor, obj=course, academy_id=course.academy_id, details={"status": status.value}
+    )
     db.session.commit()

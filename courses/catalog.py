@@ -37,12 +37,17 @@ def catalog(user, filters: CatalogFilters) -> list[Course]:
     def visible(course: Course) -> bool:
         if not course.restricted:
             return True
-        return signed_in and (user.is_admin or user.profession in (course.professions or [])
-                              or course.academy_id in staff or course.id in enrolled)
+        return signed_in and (
+            user.is_admin
+            or user.profession in (course.professions or [])
+            or course.academy_id in staff
+            or course.id in enrolled
+        )
 
     # JSON list columns are filtered here, the same on SQLite and PostgreSQL.
     return [
-        c for c in courses
+        c
+        for c in courses
         if visible(c)
         and (not filters.profession or filters.profession in (c.professions or []))
         and (not filters.topic or filters.topic in (c.topics or []))
@@ -50,5 +55,10 @@ def catalog(user, filters: CatalogFilters) -> list[Course]:
 
 
 def _enrolled_ids(user) -> set[int]:
-    return set(db.session.scalars(select(Enrolment.course_id).where(
-        Enrolment.user_id == user.id, Enrolment.status != EnrolmentStatus.UNENROLLED)))
+    return set(
+        db.session.scalars(
+            select(Enrolment.course_id).where(
+                Enrolment.user_id == user.id, Enrolment.status != EnrolmentStatus.UNENROLLED
+            )
+        )
+    )

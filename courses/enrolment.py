@@ -26,21 +26,36 @@ def course_visible_to(course: Course, user) -> bool:
         return course.status == CourseStatus.PUBLISHED or _enrolled(user, course)
     if not user.is_authenticated:
         return False
-    return (user.profession in (course.professions or []) or course.user_can_manage_enrolments(user)
-            or _enrolled(user, course))
+    return (
+        user.profession in (course.professions or [])
+        or course.user_can_manage_enrolments(user)
+        or _enrolled(user, course)
+    )
 
 
 def _enrolled(user, course: Course) -> bool:
-    return user.is_authenticated and db.session.scalar(
-        select(Enrolment.id).where(Enrolment.user_id == user.id, Enrolment.course_id == course.id,
-                                   Enrolment.status != EnrolmentStatus.UNENROLLED)) is not None
+    return (
+        user.is_authenticated
+        and db.session.scalar(
+            select(Enrolment.id).where(
+                Enrolment.user_id == user.id,
+                Enrolment.course_id == course.id,
+                Enrolment.status != EnrolmentStatus.UNENROLLED,
+            )
+        )
+        is not None
+    )
 
 
 def enrolment_of(user: User, course: Course) -> Enrolment | None:
     """The user's active or completed enrolment in the course, or None."""
     return db.session.scalar(
-        select(Enrolment).where(Enrolment.user_id == user.id, Enrolment.course_id == course.id,
-                                Enrolment.status != EnrolmentStatus.UNENROLLED))
+        select(Enrolment).where(
+            Enrolment.user_id == user.id,
+            Enrolment.course_id == course.id,
+            Enrolment.status != EnrolmentStatus.UNENROLLED,
+        )
+    )
 
 
 def prerequisites_pending(enrolment) -> bool:
@@ -58,22 +73,30 @@ def missing_prerequisites(user: User, course: Course) -> list[Course]:
     """Prerequisite courses the user has not completed yet."""
     if not course.prerequisites:
         return []
-    done = set(db.session.scalars(select(Enrolment.course_id).where(
-        Enrolment.user_id == user.id, Enrolment.status == EnrolmentStatus.COMPLETED,
-        Enrolment.course_id.in_([c.id for c in course.prerequisites]))))
+    done = set(
+        db.session.scalars(
+            select(Enrolment.course_id).where(
+                Enrolment.user_id == user.id,
+                Enrolment.status == EnrolmentStatus.COMPLETED,
+                Enrolment.course_id.in_([c.id for c in course.prerequisites]),
+            )
+        )
+    )
     return [c for c in course.prerequisites if c.id not in done]
 
 
 def window_open(course: Course) -> bool:
     now = utcnow()
     return (course.enrolment_opens_at is None or course.enrolment_opens_at <= now) and (
-        course.enrolment_closes_at is None or now < course.enrolment_closes_at)
+        course.enrolment_closes_at is None or now < course.enrolment_closes_at
+    )
 
 
 def _activate(user: User, course: Course, actor: User | None, source: str) -> tuple[Enrolment, bool]:
     """Create the enrolment, or reactivate an earlier one (its progress kept); returns (enrolment, created)."""
-    existing = db.session.scalar(select(Enrolment).where(Enrolment.user_id == user.id,
-                                                         Enrolment.course_id == course.id))
+    existing = db.session.scalar(
+        select(Enrolment).where(Enrolment.user_id == user.id, Enrolment.course_id == course.id)
+    )
     if existing is not None and existing.status != EnrolmentStatus.UNENROLLED:
         return existing, False
     if existing is not None:
@@ -82,12 +105,22 @@ def _activate(user: User, course: Course, actor: User | None, source: str) -> tu
         existing.source, existing.enrolled_by_id = source, actor.id if actor else None
         enrolment = existing
     else:
-        enrolment = Enrolment(user_id=user.id, course_id=course.id, version_id=course.current_version_id,
-                              source=source, enrolled_by_id=actor.id if actor else None)
+        enrolment = Enrolment(
+            user_id=user.id,
+            course_id=course.id,
+            version_id=course.current_version_id,
+            source=source,
+            enrolled_by_id=actor.id if actor else None,
+        )
         db.session.add(enrolment)
     db.session.flush()
-    audit.record("course.enrolled", actor=actor or user, obj=enrolment, academy_id=course.academy_id,
-                 details={"user": user.email, "course": course.slug, "source": source})
+    audit.record(
+        "course.enrolled",
+        actor=actor or user,
+        obj=enrolment,
+        academy_id=course.academy_id,
+        details={"user": user.email, "course": course.slug, "source": source},
+    )
     return enrolment, True
 
 
@@ -138,8 +171,13 @@ def enrol_cohort(actor: User, course: Course, cohort: Cohort) -> EnrolReport:
     """Enrol every active member of a cohort of the course's academy."""
     if cohort.academy_id != course.academy_id and not actor.is_admin:
         raise DomainError(_("The cohort belongs to another academy."), field="cohort")
-    users = list(db.session.scalars(select(User).join(CohortMember, CohortMember.user_id == User.id).where(
-        CohortMember.cohort_id == cohort.id, User.status == UserStatus.ACTIVE)))
+    users = list(
+        db.session.scalars(
+            select(User)
+            .join(CohortMember, CohortMember.user_id == User.id)
+            .where(CohortMember.cohort_id == cohort.id, User.status == UserStatus.ACTIVE)
+        )
+    )
     return enrol_users(actor, course, users, source="cohort")
 
 
@@ -150,34 +188,44 @@ def import_enrolments_csv(actor: User, course: Course, data: bytes | str, dry_ru
     try:
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
     except UnicodeDecodeError as exc:
-        report.errors.append({"row": 1, "field": "", "message": _("The file is not UTF-8 text (byte %(n)d).",
-                                                                   n=exc.start)})
+        report.errors.append(
+            {"row": 1, "field": "", "message": _("The file is not UTF-8 text (byte %(n)d).", n=exc.start)}
+        )
         return report
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     if "email" not in header and "username" not in header:
-        report.errors.append({"row": 1, "field": "email",
-                              "message": _("The header row needs a column 'email' or 'username'.")})
+        report.errors.append(
+            {"row": 1, "field": "email", "message": _("The header row needs a column 'email' or 'username'.")}
+        )
         return report
     reader.fieldnames = header
     rows = [(reader.line_num, row) for row in reader if any((v or "").strip() for v in row.values())]
     wanted = {(row.get("email") or row.get("username") or "").strip().lower() for _line, row in rows}
-    found = {key: u for u in db.session.scalars(select(User).where(or_(
-        func.lower(User.email).in_(wanted), User.username.in_(wanted)))) for key in (u.email, u.username)}
+    found = {
+        key: u
+        for u in db.session.scalars(
+            select(User).where(or_(func.lower(User.email).in_(wanted), User.username.in_(wanted)))
+        )
+        for key in (u.email, u.username)
+    }
     users, seen = [], {}
     for line, row in rows:
         key = (row.get("email") or row.get("username") or "").strip().lower()
         column = "email" if row.get("email") else "username"
         user = found.get(key)
         if user is None or not (actor.is_admin or actor.can_manage(user)):
-            report.errors.append({"row": line, "field": column,
-                                  "message": _("No user '%(value)s' in your academies.", value=key)})
+            report.errors.append(
+                {"row": line, "field": column, "message": _("No user '%(value)s' in your academies.", value=key)}
+            )
         elif user.status != UserStatus.ACTIVE and user.status != UserStatus.INVITED:
-            report.errors.append({"row": line, "field": column,
-                                  "message": _("The account '%(value)s' is not active.", value=key)})
+            report.errors.append(
+                {"row": line, "field": column, "message": _("The account '%(value)s' is not active.", value=key)}
+            )
         elif user.id in seen:
-            report.errors.append({"row": line, "field": column,
-                                  "message": _("Also on row %(row)d of this file.", row=seen[user.id])})
+            report.errors.append(
+                {"row": line, "field": column, "message": _("Also on row %(row)d of this file.", row=seen[user.id])}
+            )
         else:
             seen[user.id] = line
             users.append(user)
@@ -195,8 +243,13 @@ def unenrol(actor: User, enrolment: Enrolment) -> None:
         return
     enrolment.status = EnrolmentStatus.UNENROLLED
     enrolment.unenrolled_at = utcnow()
-    audit.record("course.unenrolled", actor=actor, obj=enrolment, academy_id=enrolment.course.academy_id,
-                 details={"user": enrolment.user.email, "course": enrolment.course.slug})
+    audit.record(
+        "course.unenrolled",
+        actor=actor,
+        obj=enrolment,
+        academy_id=enrolment.course.academy_id,
+        details={"user": enrolment.user.email, "course": enrolment.course.slug},
+    )
     db.session.commit()
 
 
@@ -205,14 +258,25 @@ def migrate_learners(actor: User, course: Course) -> int:
     from courses.progress import check_completion
 
     _require_manager(actor, course)
-    moving = list(db.session.scalars(select(Enrolment).where(
-        Enrolment.course_id == course.id, Enrolment.status == EnrolmentStatus.ACTIVE,
-        Enrolment.version_id != course.current_version_id)))
+    moving = list(
+        db.session.scalars(
+            select(Enrolment).where(
+                Enrolment.course_id == course.id,
+                Enrolment.status == EnrolmentStatus.ACTIVE,
+                Enrolment.version_id != course.current_version_id,
+            )
+        )
+    )
     version = db.session.get(CourseVersion, course.current_version_id)
     for enrolment in moving:
         enrolment.version_id = version.id
-    audit.record("course.learners_migrated", actor=actor, obj=course, academy_id=course.academy_id,
-                 details={"version": version.number, "count": len(moving)})
+    audit.record(
+        "course.learners_migrated",
+        actor=actor,
+        obj=course,
+        academy_id=course.academy_id,
+        details={"version": version.number, "count": len(moving)},
+    )
     db.session.commit()
     for enrolment in moving:
         check_completion(enrolment)

@@ -29,17 +29,28 @@ class MultiCheckboxField(SelectMultipleField):
 class CourseForm(FlaskForm):
     academy = SelectField(_l("Academy"), coerce=int)
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
-    slug = StringField(_l("Short name (in links and files)"), validators=[
-        DataRequired(), Regexp(r"^[a-z0-9][a-z0-9-]{0,98}$", message=_l("Use lowercase letters, digits and hyphens."))])
+    slug = StringField(
+        _l("Short name (in links and files)"),
+        validators=[
+            DataRequired(),
+            Regexp(r"^[a-z0-9][a-z0-9-]{0,98}$", message=_l("Use lowercase letters, digits and hyphens.")),
+        ],
+    )
     summary = TextAreaField(_l("Summary for the catalog"), validators=[Length(max=4000)])
     language = SelectField(_l("Language of the course"))
     professions = MultiCheckboxField(_l("Meant for"), choices=list(PROFESSIONS.items()))
     topics = StringField(_l("Topics (comma-separated)"), validators=[Length(max=500)])
-    estimated_hours = DecimalField(_l("Estimated hours"), places=1, validators=[DataRequired(), NumberRange(min=0.1, max=999)])
+    estimated_hours = DecimalField(
+        _l("Estimated hours"), places=1, validators=[DataRequired(), NumberRange(min=0.1, max=999)]
+    )
     self_enrolment = BooleanField(_l("Learners may enrol themselves"))
     restricted = BooleanField(_l("Only learners of the professions above may see this course"))
-    enrolment_opens_at = DateTimeLocalField(_l("Enrolment opens (UTC, optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
-    enrolment_closes_at = DateTimeLocalField(_l("Enrolment closes (UTC, optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    enrolment_opens_at = DateTimeLocalField(
+        _l("Enrolment opens (UTC, optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    enrolment_closes_at = DateTimeLocalField(
+        _l("Enrolment closes (UTC, optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
     prerequisites = SelectMultipleField(_l("Courses to complete first"), coerce=int, validators=[Optional()])
 
 
@@ -53,9 +64,14 @@ class LessonForm(FlaskForm):
     title = StringField(_l("Lesson title"), validators=[DataRequired(), Length(max=300)])
     body_markdown = TextAreaField(_l("Text (Markdown)"), validators=[Length(max=200_000)], render_kw={"rows": 20})
     required = BooleanField(_l("Required for completing the course"), default=True)
-    completion_mode = RadioField(_l("The lesson is complete when the learner"), choices=[
-        ("mark", _l("marks it as complete")), ("view", _l("opens it"))], default="mark")
-    content_notice = TextAreaField(_l("Content notice (optional: shown once before the lesson)"), validators=[Length(max=2000)])
+    completion_mode = RadioField(
+        _l("The lesson is complete when the learner"),
+        choices=[("mark", _l("marks it as complete")), ("view", _l("opens it"))],
+        default="mark",
+    )
+    content_notice = TextAreaField(
+        _l("Content notice (optional: shown once before the lesson)"), validators=[Length(max=2000)]
+    )
     restricted = BooleanField(_l("Restricted: only learners of the course's professions (or approved) see it"))
     video_url = StringField(_l("Video link (YouTube or Vimeo, optional)"), validators=[Optional(), Length(max=500)])
 

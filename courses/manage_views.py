@@ -12,9 +12,9 @@ from courses.forms import EnrolCohortForm, EnrolImportForm, EnrolUsersForm
 from courses.models import Course, Enrolment, EnrolmentStatus
 from courses.reports import ReportFilters, report_columns, report_csv, report_rows
 from lms import audit
-from lms.accounts.forms import EmptyForm
 from lms.exceptions import DomainError, NotFoundError
 from lms.extensions import db
+from lms.forms import EmptyForm
 from lms.models import Cohort, User
 from lms.security import access
 
@@ -36,6 +36,10 @@ def _forms(course: Course):
     cohort_form = EnrolCohortForm(prefix="cohort")
     cohort_form.cohort.choices = [(c.id, c.name) for c in _cohorts(course)]
     return EnrolUsersForm(prefix="users"), cohort_form, EnrolImportForm(prefix="import")
+
+
+def _enrolled_message(enrolled: int, already: int) -> None:
+    flash(_("%(n)d enrolled, %(m)d were enrolled already.", n=enrolled, m=already), "success")
 
 
 def _find_users(lines: str) -> tuple[list[User], list[str]]:
@@ -61,30 +65,39 @@ def enrolment_list(course_id: int):
                 users_form.people.errors = [_("Not found in your academies: %(names)s", names=", ".join(missing))]
             else:
                 result = enrolments.enrol_users(current_user, course, users)
-                flash(_("%(n)d enrolled, %(m)d were enrolled already.", n=len(result.enrolled), m=len(result.already)),
-                      "success")
+                _enrolled_message(len(result.enrolled), len(result.already))
                 return redirect(url_for("course_admin.enrolment_list", course_id=course.id))
         elif "cohort-cohort" in request.form and cohort_form.validate_on_submit():
             cohort = db.session.get(Cohort, cohort_form.cohort.data)
             result = enrolments.enrol_cohort(current_user, course, cohort)
-            flash(_("%(n)d enrolled, %(m)d were enrolled already.", n=len(result.enrolled), m=len(result.already)),
-                  "success")
+            _enrolled_message(len(result.enrolled), len(result.already))
             return redirect(url_for("course_admin.enrolment_list", course_id=course.id))
         elif "import-csrf_token" in request.form and import_form.validate_on_submit():
             report = enrolments.import_enrolments_csv(current_user, course, import_form.file.data.read())
             if not report.errors:
-                flash(_("%(n)d enrolled, %(m)d were enrolled already.", n=len(report.enrolled), m=len(report.already)),
-                      "success")
+                _enrolled_message(len(report.enrolled), len(report.already))
                 return redirect(url_for("course_admin.enrolment_list", course_id=course.id))
             flash(_("Nothing was imported: correct the rows below and upload the file again."), "error")
     except DomainError as exc:
         flash(exc.message, "error")
-    rows = db.session.scalars(select(Enrolment).join(User, User.id == Enrolment.user_id)
-                              .where(Enrolment.course_id == course.id).order_by(User.display_name)).all()
+    rows = db.session.scalars(
+        select(Enrolment)
+        .join(User, User.id == Enrolment.user_id)
+        .where(Enrolment.course_id == course.id)
+        .order_by(User.display_name)
+    ).all()
     outdated = sum(1 for e in rows if e.status == EnrolmentStatus.ACTIVE and e.version_id != course.current_version_id)
-    return render_template("courses/enrolments.html", course=course, enrolments=rows, users_form=users_form,
-                           cohort_form=cohort_form, import_form=import_form, report=report, outdated=outdated,
-                           action_form=EmptyForm())
+    return render_template(
+        "courses/enrolments.html",
+        course=course,
+        enrolments=rows,
+        users_form=users_form,
+        cohort_form=cohort_form,
+        import_form=import_form,
+        report=report,
+        outdated=outdated,
+        action_form=EmptyForm(),
+    )
 
 
 @bp.route("/<int:course_id>/enrolments/<int:enrolment_id>/unenrol", methods=["POST"])
@@ -116,8 +129,12 @@ def migrate(course_id: int):
 
 def _report_filters() -> ReportFilters:
     args = request.args
-    return ReportFilters(cohort=args.get("cohort", type=int), profession=args.get("profession", ""),
-                         country=args.get("country", ""), status=args.get("status", ""))
+    return ReportFilters(
+        cohort=args.get("cohort", type=int),
+        profession=args.get("profession", ""),
+        country=args.get("country", ""),
+        status=args.get("status", ""),
+    )
 
 
 @bp.route("/<int:course_id>/report")
@@ -125,8 +142,14 @@ def _report_filters() -> ReportFilters:
 def report(course_id: int):
     course = _managed_course(course_id)
     filters = _report_filters()
-    return render_template("courses/report.html", course=course, rows=report_rows(course, filters),
-                           columns=report_columns(), filters=filters, cohorts=_cohorts(course))
+    return render_template(
+        "courses/report.html",
+        course=course,
+        rows=report_rows(course, filters),
+        columns=report_columns(),
+        filters=filters,
+        cohorts=_cohorts(course),
+    )
 
 
 @bp.route("/<int:course_id>/report.csv")
@@ -135,8 +158,16 @@ def report_download(course_id: int):
     course = _managed_course(course_id)
     filters = _report_filters()
     rows = report_rows(course, filters)
-    audit.record("course.report_exported", actor=current_user, obj=course, academy_id=course.academy_id,
-                 details={"rows": len(rows), "filters": {k: v for k, v in vars(filters).items() if v}})
+    audit.record(
+        "course.report_exported",
+        actor=current_user,
+        obj=course,
+        academy_id=course.academy_id,
+        details={"rows": len(rows), "filters": {k: v for k, v in vars(filters).items() if v}},
+    )
     db.session.commit()
-    return Response(report_csv(rows), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{course.slug}-progress.csv"'})
+    return Response(
+        report_csv(rows),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{course.slug}-progress.csv"'},
+    )

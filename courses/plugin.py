@@ -86,10 +86,18 @@ class CoursesPlugin(Plugin):
         registry("home", app).register("endpoint", "courses.catalog_page")
         add_nav_item(app, NavItem("catalog", _l("Courses"), "courses.catalog_page", "public", 5))
         add_nav_item(app, NavItem("teach", _l("Teaching"), "teach.course_list", "trainer", 30))
-        add_dashboard_panel(app, DashboardPanel("my-courses", _l("Your courses"), "courses/panel_my_courses.html",
-                                                ("any",), 10, _my_courses))
-        add_dashboard_panel(app, DashboardPanel("teaching", _l("Courses you teach"), "courses/panel_teaching.html",
-                                                ("trainer",), 20, _teaching))
+        add_dashboard_panel(
+            app,
+            DashboardPanel(
+                "my-courses", _l("Your courses"), "courses/panel_my_courses.html", ("any",), 10, _my_courses
+            ),
+        )
+        add_dashboard_panel(
+            app,
+            DashboardPanel(
+                "teaching", _l("Courses you teach"), "courses/panel_teaching.html", ("trainer",), 20, _teaching
+            ),
+        )
         # Extension points other plugins fill: extra completion conditions, blocks on the course page,
         # tabs on course administration pages.
         registry("completion_checks", app)
@@ -97,14 +105,24 @@ class CoursesPlugin(Plugin):
         tabs = registry("course_admin_tabs", app)
         tabs.register("enrolments", CourseAdminTab("enrolments", _l("Enrolments"), "course_admin.enrolment_list", 50))
         tabs.register("report", CourseAdminTab("report", _l("Progress report"), "course_admin.report", 60))
-        add_dashboard_panel(app, DashboardPanel("academy-courses", _l("Courses of your academy"),
-                                                "courses/panel_academy_courses.html", ("registrar",), 30,
-                                                _academy_courses))
+        add_dashboard_panel(
+            app,
+            DashboardPanel(
+                "academy-courses",
+                _l("Courses of your academy"),
+                "courses/panel_academy_courses.html",
+                ("registrar",),
+                30,
+                _academy_courses,
+            ),
+        )
 
         @app.context_processor
         def course_context() -> dict:
             def course_detail_blocks(course) -> list:
                 return [block for provider in registry("course_detail_blocks").values() for block in provider(course)]
 
-            return {"course_detail_blocks": course_detail_blocks,
-                    "course_admin_tabs": sorted(tabs.values(), key=lambda t: t.order)}
+            return {
+                "course_detail_blocks": course_detail_blocks,
+                "course_admin_tabs": sorted(tabs.values(), key=lambda t: t.order),
+            }

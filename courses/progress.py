@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -57,26 +57,58 @@ def version_outline(version_id: int, published_at: str) -> tuple[tuple[ModuleInf
     """The outline of a published version, read once per worker. ``published_at`` is part of the key so a
     reused id (e.g. after a rolled-back transaction) never meets a stale entry."""
     modules = db.session.execute(
-        select(VersionModule.module_id, VersionModule.position, VersionModule.title, VersionModule.summary,
-               VersionModule.requires)
-        .where(VersionModule.version_id == version_id).order_by(VersionModule.position)).all()
+        select(
+            VersionModule.module_id,
+            VersionModule.position,
+            VersionModule.title,
+            VersionModule.summary,
+            VersionModule.requires,
+        )
+        .where(VersionModule.version_id == version_id)
+        .order_by(VersionModule.position)
+    ).all()
     lessons = db.session.execute(
-        select(VersionLesson.lesson_id, VersionLesson.module_id, VersionLesson.position, VersionLesson.title,
-               VersionLesson.required, VersionLesson.completion_mode, VersionLesson.content_notice,
-               VersionLesson.restricted, VersionLesson.video_url)
-        .where(VersionLesson.version_id == version_id).order_by(VersionLesson.position)).all()
+        select(
+            VersionLesson.lesson_id,
+            VersionLesson.module_id,
+            VersionLesson.position,
+            VersionLesson.title,
+            VersionLesson.required,
+            VersionLesson.completion_mode,
+            VersionLesson.content_notice,
+            VersionLesson.restricted,
+            VersionLesson.video_url,
+        )
+        .where(VersionLesson.version_id == version_id)
+        .order_by(VersionLesson.position)
+    ).all()
     return (
         tuple(ModuleInfo(m.module_id, m.position, m.title, m.summary, tuple(m.requires or ())) for m in modules),
-        tuple(LessonInfo(r.lesson_id, r.module_id, r.position, r.title, r.required, str(r.completion_mode),
-                         r.content_notice, r.restricted, r.video_url) for r in lessons),
+        tuple(
+            LessonInfo(
+                r.lesson_id,
+                r.module_id,
+                r.position,
+                r.title,
+                r.required,
+                str(r.completion_mode),
+                r.content_notice,
+                r.restricted,
+                r.video_url,
+            )
+            for r in lessons
+        ),
     )
 
 
 @lru_cache(maxsize=2048)
 def lesson_body(version_id: int, published_at: str, lesson_id: int) -> str | None:
     """The sanitized HTML of a lesson in a published version (immutable, so cached per worker)."""
-    return db.session.scalar(select(VersionLesson.body_html).where(
-        VersionLesson.version_id == version_id, VersionLesson.lesson_id == lesson_id))
+    return db.session.scalar(
+        select(VersionLesson.body_html).where(
+            VersionLesson.version_id == version_id, VersionLesson.lesson_id == lesson_id
+        )
+    )
 
 
 def _version_key(enrolment: Enrolment) -> tuple[int, str]:
@@ -143,8 +175,10 @@ def build_outline(enrolment: Enrolment) -> Outline:
     One query (the learner's progress) besides the version's outline, which is read once per worker.
     """
     modules, lessons = version_outline(*_version_key(enrolment))
-    progress = {p.lesson_id: p for p in db.session.scalars(
-        select(LessonProgress).where(LessonProgress.enrolment_id == enrolment.id))}
+    progress = {
+        p.lesson_id: p
+        for p in db.session.scalars(select(LessonProgress).where(LessonProgress.enrolment_id == enrolment.id))
+    }
     by_module: dict[int, list[LessonState]] = {m.module_id: [] for m in modules}
     for lesson in lessons:
         if lesson_visible(lesson, enrolment) and lesson.module_id in by_module:
@@ -226,8 +260,7 @@ def open_lesson(outline: Outline, lesson_id: int) -> bool:
 def acknowledge_notice(outline: Outline, lesson_id: int) -> None:
     """The learner has read the content notice of a lesson (asked once per learner and lesson)."""
     _accessible(outline, lesson_id)
-    progress = outline.progress.get(lesson_id) or LessonProgress(enrolment_id=outline.enrolment.id,
-                                                                  lesson_id=lesson_id)
+    progress = outline.progress.get(lesson_id) or LessonProgress(enrolment_id=outline.enrolment.id, lesson_id=lesson_id)
     progress.notice_acknowledged_at = progress.notice_acknowledged_at or utcnow()
     db.session.add(progress)
     db.session.commit()
@@ -244,8 +277,9 @@ def complete_lesson(outline: Outline, lesson_id: int) -> None:
     enrolment.last_lesson_id = lesson_id
     enrolment.last_activity_at = utcnow()
     db.session.commit()
-    signals.lesson_completed.send(current_app._get_current_object(), user=enrolment.user, lesson_id=lesson_id,
-                                  enrolment=enrolment)
+    signals.lesson_completed.send(
+        current_app._get_current_object(), user=enrolment.user, lesson_id=lesson_id, enrolment=enrolment
+    )
     check_completion(enrolment)
 
 
@@ -270,14 +304,16 @@ def check_completion(enrolment: Enrolment) -> bool:
         return False
     now = utcnow()
     won = db.session.execute(
-        update(Enrolment).where(Enrolment.id == enrolment.id, Enrolment.completed_at.is_(None))
+        update(Enrolment)
+        .where(Enrolment.id == enrolment.id, Enrolment.completed_at.is_(None))
         .values(completed_at=now, status=EnrolmentStatus.COMPLETED)
     ).rowcount
     db.session.commit()
     db.session.refresh(enrolment)
     if won == 1:
-        signals.course_completed.send(current_app._get_current_object(), user=enrolment.user,
-                                      course=enrolment.course, enrolment=enrolment)
+        signals.course_completed.send(
+            current_app._get_current_object(), user=enrolment.user, course=enrolment.course, enrolment=enrolment
+        )
     return won == 1
 
 
@@ -299,16 +335,28 @@ def summaries(enrolments: list[Enrolment]) -> list[EnrolmentSummary]:
     if not enrolments:
         return []
     version_ids = {e.version_id for e in enrolments}
-    required = dict(db.session.execute(
-        select(VersionLesson.version_id, func.count(VersionLesson.id))
-        .where(VersionLesson.version_id.in_(version_ids), VersionLesson.required.is_(True))
-        .group_by(VersionLesson.version_id)).all())
-    done = dict(db.session.execute(
-        select(LessonProgress.enrolment_id, func.count(LessonProgress.id))
-        .join(Enrolment, Enrolment.id == LessonProgress.enrolment_id)
-        .join(VersionLesson, (VersionLesson.version_id == Enrolment.version_id)
-              & (VersionLesson.lesson_id == LessonProgress.lesson_id))
-        .where(LessonProgress.enrolment_id.in_([e.id for e in enrolments]),
-               LessonProgress.completed_at.is_not(None), VersionLesson.required.is_(True))
-        .group_by(LessonProgress.enrolment_id)).all())
+    required = dict(
+        db.session.execute(
+            select(VersionLesson.version_id, func.count(VersionLesson.id))
+            .where(VersionLesson.version_id.in_(version_ids), VersionLesson.required.is_(True))
+            .group_by(VersionLesson.version_id)
+        ).all()
+    )
+    done = dict(
+        db.session.execute(
+            select(LessonProgress.enrolment_id, func.count(LessonProgress.id))
+            .join(Enrolment, Enrolment.id == LessonProgress.enrolment_id)
+            .join(
+                VersionLesson,
+                (VersionLesson.version_id == Enrolment.version_id)
+                & (VersionLesson.lesson_id == LessonProgress.lesson_id),
+            )
+            .where(
+                LessonProgress.enrolment_id.in_([e.id for e in enrolments]),
+                LessonProgress.completed_at.is_not(None),
+                VersionLesson.required.is_(True),
+            )
+            .group_by(LessonProgress.enrolment_id)
+        ).all()
+    )
     return [EnrolmentSummary(e, done.get(e.id, 0), required.get(e.version_id, 0)) for e in enrolments]

@@ -44,8 +44,9 @@ def report_rows(course: Course, filters: ReportFilters) -> list[ReportRow]:
     """Learners of ``course`` with progress, last activity and completion (three queries in all)."""
     query = select(Enrolment).join(User, User.id == Enrolment.user_id).where(Enrolment.course_id == course.id)
     if filters.cohort:
-        query = query.where(Enrolment.user_id.in_(
-            select(CohortMember.user_id).where(CohortMember.cohort_id == filters.cohort)))
+        query = query.where(
+            Enrolment.user_id.in_(select(CohortMember.user_id).where(CohortMember.cohort_id == filters.cohort))
+        )
     if filters.profession:
         query = query.where(User.profession == filters.profession)
     if filters.country:
@@ -53,27 +54,43 @@ def report_rows(course: Course, filters: ReportFilters) -> list[ReportRow]:
     if filters.status in {s.value for s in EnrolmentStatus}:
         query = query.where(Enrolment.status == EnrolmentStatus(filters.status))
     enrolments = list(db.session.scalars(query.order_by(User.display_name, User.id)))
-    labels = {EnrolmentStatus.ACTIVE: _("in progress"), EnrolmentStatus.COMPLETED: _("completed"),
-              EnrolmentStatus.UNENROLLED: _("unenrolled")}
+    labels = {
+        EnrolmentStatus.ACTIVE: _("in progress"),
+        EnrolmentStatus.COMPLETED: _("completed"),
+        EnrolmentStatus.UNENROLLED: _("unenrolled"),
+    }
 
     def day(value) -> str:
         return value.date().isoformat() if value else ""
 
     return [
         ReportRow(
-            name=s.enrolment.user.display_name, email=s.enrolment.user.email,
+            name=s.enrolment.user.display_name,
+            email=s.enrolment.user.email,
             profession=str(PROFESSIONS.get(s.enrolment.user.profession, s.enrolment.user.profession)),
             country=str(COUNTRIES.get(s.enrolment.user.country, s.enrolment.user.country)),
-            status=str(labels[s.enrolment.status]), progress=100 if s.enrolment.completed_at else s.percent,
-            enrolled_on=day(s.enrolment.enrolled_at), last_activity=day(s.enrolment.last_activity_at),
-            completed_on=day(s.enrolment.completed_at))
+            status=str(labels[s.enrolment.status]),
+            progress=100 if s.enrolment.completed_at else s.percent,
+            enrolled_on=day(s.enrolment.enrolled_at),
+            last_activity=day(s.enrolment.last_activity_at),
+            completed_on=day(s.enrolment.completed_at),
+        )
         for s in summaries(enrolments)
     ]
 
 
 def report_columns() -> list[str]:
-    return [_("Name"), _("E-mail address"), _("Profession"), _("Country"), _("Status"), _("Progress (%)"),
-            _("Enrolled on"), _("Last activity"), _("Completed on")]
+    return [
+        _("Name"),
+        _("E-mail address"),
+        _("Profession"),
+        _("Country"),
+        _("Status"),
+        _("Progress (%)"),
+        _("Enrolled on"),
+        _("Last activity"),
+        _("Completed on"),
+    ]
 
 
 def csv_cell(value) -> str:
@@ -88,8 +105,22 @@ def report_csv(rows: list[ReportRow]) -> Iterator[str]:
     yield "\ufeff"
     writer.writerow(report_columns())
     for row in rows:
-        writer.writerow([csv_cell(v) for v in (row.name, row.email, row.profession, row.country, row.status,
-                                               row.progress, row.enrolled_on, row.last_activity, row.completed_on)])
+        writer.writerow(
+            [
+                csv_cell(v)
+                for v in (
+                    row.name,
+                    row.email,
+                    row.profession,
+                    row.country,
+                    row.status,
+                    row.progress,
+                    row.enrolled_on,
+                    row.last_activity,
+                    row.completed_on,
+                )
+            ]
+        )
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from courses import authoring
 from courses.forms import CourseForm, LessonForm, ModuleForm
 from courses.models import STATUS_LABELS, CompletionMode, Course, CourseStatus, Lesson, Module
-from lms.accounts.forms import EmptyForm
 from lms.exceptions import DomainError, NotFoundError
 from lms.extensions import db
+from lms.forms import EmptyForm, show_error
 from lms.i18n import LANGUAGE_NAMES, languages
 from lms.models import Academy
 from lms.sanitize import render_markdown
@@ -42,14 +42,6 @@ def _lesson(course: Course, lesson_id: int) -> Lesson:
     return lesson
 
 
-def _error(form, exc: DomainError) -> None:
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None:
-        target.errors = [*target.errors, exc.message]
-    else:
-        flash(exc.message, "error")
-
-
 def _editable_academies() -> list[Academy]:
     query = select(Academy).order_by(Academy.name)
     if not current_user.is_admin:
@@ -63,8 +55,9 @@ def course_list():
     query = select(Course).order_by(Course.title)
     if not current_user.is_admin:
         query = query.where(Course.academy_id.in_(current_user.academy_ids("trainer") or {-1}))
-    return render_template("courses/teach_list.html", courses=db.session.scalars(query).all(),
-                           status_labels=STATUS_LABELS)
+    return render_template(
+        "courses/teach_list.html", courses=db.session.scalars(query).all(), status_labels=STATUS_LABELS
+    )
 
 
 def _course_form(course: Course | None) -> CourseForm:
@@ -89,12 +82,19 @@ def _fields(form: CourseForm) -> authoring.CourseFields:
         return value.replace(tzinfo=UTC) if value else None
 
     return authoring.CourseFields(
-        title=form.title.data, slug=form.slug.data, summary=form.summary.data or "", language=form.language.data,
+        title=form.title.data,
+        slug=form.slug.data,
+        summary=form.summary.data or "",
+        language=form.language.data,
         professions=form.professions.data or [],
         topics=[t.strip().lower().replace(" ", "-") for t in (form.topics.data or "").split(",") if t.strip()],
-        estimated_hours=form.estimated_hours.data, self_enrolment=form.self_enrolment.data,
-        restricted=form.restricted.data, enrolment_opens_at=utc(form.enrolment_opens_at.data),
-        enrolment_closes_at=utc(form.enrolment_closes_at.data), prerequisite_ids=form.prerequisites.data or [])
+        estimated_hours=form.estimated_hours.data,
+        self_enrolment=form.self_enrolment.data,
+        restricted=form.restricted.data,
+        enrolment_opens_at=utc(form.enrolment_opens_at.data),
+        enrolment_closes_at=utc(form.enrolment_closes_at.data),
+        prerequisite_ids=form.prerequisites.data or [],
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -106,7 +106,7 @@ def course_create():
         try:
             course = authoring.create_course(current_user, academy, _fields(form))
         except DomainError as exc:
-            _error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The course has been created as a draft. Add modules and lessons."), "success")
             return redirect(url_for("teach.outline", course_id=course.id))
@@ -124,12 +124,13 @@ def course_edit(course_id: int):
         try:
             authoring.update_course(current_user, course, fields)
         except DomainError as exc:
-            _error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The course settings have been saved."), "success")
             return redirect(url_for("teach.course_edit", course_id=course.id))
-    return render_template("courses/teach_course_form.html", form=form, course=course, action_form=EmptyForm(),
-                           status_labels=STATUS_LABELS)
+    return render_template(
+        "courses/teach_course_form.html", form=form, course=course, action_form=EmptyForm(), status_labels=STATUS_LABELS
+    )
 
 
 @bp.route("/<int:course_id>/outline", methods=["GET", "POST"])
@@ -140,15 +141,17 @@ def outline(course_id: int):
     form.requires.choices = [(m.id, m.title) for m in course.modules]
     if form.validate_on_submit():
         try:
-            authoring.add_module(current_user, course, form.title.data, form.summary.data or "",
-                                 requires=form.requires.data or [])
+            authoring.add_module(
+                current_user, course, form.title.data, form.summary.data or "", requires=form.requires.data or []
+            )
         except DomainError as exc:
-            _error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The module has been added."), "success")
             return redirect(url_for("teach.outline", course_id=course.id))
-    return render_template("courses/teach_outline.html", course=course, form=form, action_form=EmptyForm(),
-                           status_labels=STATUS_LABELS)
+    return render_template(
+        "courses/teach_outline.html", course=course, form=form, action_form=EmptyForm(), status_labels=STATUS_LABELS
+    )
 
 
 @bp.route("/<int:course_id>/modules/<int:module_id>", methods=["GET", "POST"])
@@ -160,10 +163,11 @@ def module_edit(course_id: int, module_id: int):
     form.requires.choices = [(m.id, m.title) for m in course.modules if m.id != module.id]
     if form.validate_on_submit():
         try:
-            authoring.update_module(current_user, module, form.title.data, form.summary.data or "",
-                                    form.requires.data or [])
+            authoring.update_module(
+                current_user, module, form.title.data, form.summary.data or "", form.requires.data or []
+            )
         except DomainError as exc:
-            _error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The module has been saved."), "success")
             return redirect(url_for("teach.outline", course_id=course.id))
@@ -172,9 +176,14 @@ def module_edit(course_id: int, module_id: int):
 
 def _lesson_fields(form: LessonForm) -> authoring.LessonFields:
     return authoring.LessonFields(
-        title=form.title.data, body_markdown=form.body_markdown.data or "", required=form.required.data,
-        completion_mode=CompletionMode(form.completion_mode.data), content_notice=form.content_notice.data,
-        restricted=form.restricted.data, video_url=form.video_url.data or None)
+        title=form.title.data,
+        body_markdown=form.body_markdown.data or "",
+        required=form.required.data,
+        completion_mode=CompletionMode(form.completion_mode.data),
+        content_notice=form.content_notice.data,
+        restricted=form.restricted.data,
+        video_url=form.video_url.data or None,
+    )
 
 
 @bp.route("/<int:course_id>/modules/<int:module_id>/lessons/new", methods=["GET", "POST"])
@@ -187,7 +196,7 @@ def lesson_create(course_id: int, module_id: int):
         try:
             lesson = authoring.add_lesson(current_user, module, _lesson_fields(form))
         except DomainError as exc:
-            _error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The lesson has been added."), "success")
             return redirect(url_for("teach.lesson_edit", course_id=course.id, lesson_id=lesson.id))
@@ -206,12 +215,13 @@ def lesson_edit(course_id: int, lesson_id: int):
         try:
             authoring.update_lesson(current_user, lesson, _lesson_fields(form))
         except DomainError as exc:
-            _error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The lesson has been saved. Learners see it once the course is published again."), "success")
             return redirect(url_for("teach.lesson_edit", course_id=course.id, lesson_id=lesson.id))
-    return render_template("courses/teach_lesson_form.html", course=course, module=lesson.module, lesson=lesson,
-                           form=form)
+    return render_template(
+        "courses/teach_lesson_form.html", course=course, module=lesson.module, lesson=lesson, form=form
+    )
 
 
 @bp.route("/<int:course_id>/lessons/<int:lesson_id>/preview")
@@ -231,7 +241,11 @@ def lesson_preview(course_id: int, lesson_id: int):
 def item_action(course_id: int, kind: str, item_id: int, action: str):
     """Move a module or lesson up or down, or delete it."""
     course = _course(course_id)
-    if not EmptyForm().validate_on_submit() or kind not in ("module", "lesson") or action not in ("up", "down", "delete"):
+    if (
+        not EmptyForm().validate_on_submit()
+        or kind not in ("module", "lesson")
+        or action not in ("up", "down", "delete")
+    ):
         abort(400)
     item = _module(course, item_id) if kind == "module" else _lesson(course, item_id)
     if action == "delete":
@@ -253,8 +267,13 @@ def publish(course_id: int):
     except DomainError as exc:
         flash(exc.message, "error")
     else:
-        flash(_("Version %(n)d is published. Learners already enrolled stay on their version until you move them.",
-                n=version.number), "success")
+        flash(
+            _(
+                "Version %(n)d is published. Learners already enrolled stay on their version until you move them.",
+                n=version.number,
+            ),
+            "success",
+        )
     return redirect(url_for("teach.outline", course_id=course.id))
 
 

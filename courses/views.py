@@ -14,9 +14,9 @@ from courses import enrolment as enrolments
 from courses import progress
 from courses.catalog import CatalogFilters, catalog
 from courses.models import Course
-from lms.accounts.forms import EmptyForm
 from lms.exceptions import DomainError, NotFoundError
 from lms.extensions import db
+from lms.forms import EmptyForm
 from lms.models import Academy
 from lms.security import access
 
@@ -36,14 +36,17 @@ def _course_or_404(slug: str) -> Course:
 @access("public")
 def catalog_page():
     args = request.args
-    filters = CatalogFilters(profession=args.get("profession", ""), language=args.get("language", ""),
-                             academy=args.get("academy", type=int), topic=args.get("topic", ""),
-                             q=args.get("q", "").strip())
+    filters = CatalogFilters(
+        profession=args.get("profession", ""),
+        language=args.get("language", ""),
+        academy=args.get("academy", type=int),
+        topic=args.get("topic", ""),
+        q=args.get("q", "").strip(),
+    )
     courses = catalog(current_user, filters)
     academies = db.session.scalars(select(Academy).order_by(Academy.name)).all()
     topics = sorted({t for c in catalog(current_user, CatalogFilters()) for t in (c.topics or [])})
-    return render_template("courses/catalog.html", courses=courses, filters=filters, academies=academies,
-                           topics=topics)
+    return render_template("courses/catalog.html", courses=courses, filters=filters, academies=academies, topics=topics)
 
 
 @bp.route("/courses/<slug>")
@@ -56,9 +59,16 @@ def detail(slug: str):
     if outline is None and course.current_version_id:
         version_outline = _public_outline(course)
     missing = enrolments.missing_prerequisites(current_user, course) if current_user.is_authenticated else []
-    return render_template("courses/course_detail.html", course=course, enrolment=enrolment, outline=outline,
-                           version_outline=version_outline, missing=missing,
-                           window_open=enrolments.window_open(course), form=EmptyForm())
+    return render_template(
+        "courses/course_detail.html",
+        course=course,
+        enrolment=enrolment,
+        outline=outline,
+        version_outline=version_outline,
+        missing=missing,
+        window_open=enrolments.window_open(course),
+        form=EmptyForm(),
+    )
 
 
 def _public_outline(course: Course):
@@ -66,12 +76,17 @@ def _public_outline(course: Course):
 
     from courses.models import VersionLesson, VersionModule
 
-    modules = db.session.scalars(select(VersionModule).where(VersionModule.version_id == course.current_version_id)
-                                 .order_by(VersionModule.position)).all()
-    lessons = db.session.scalars(select(VersionLesson).options(defer(VersionLesson.body_html))
-                                 .where(VersionLesson.version_id == course.current_version_id,
-                                        VersionLesson.restricted.is_(False))
-                                 .order_by(VersionLesson.position)).all()
+    modules = db.session.scalars(
+        select(VersionModule)
+        .where(VersionModule.version_id == course.current_version_id)
+        .order_by(VersionModule.position)
+    ).all()
+    lessons = db.session.scalars(
+        select(VersionLesson)
+        .options(defer(VersionLesson.body_html))
+        .where(VersionLesson.version_id == course.current_version_id, VersionLesson.restricted.is_(False))
+        .order_by(VersionLesson.position)
+    ).all()
     return [(m, [lesson for lesson in lessons if lesson.module_id == m.module_id]) for m in modules]
 
 
@@ -97,9 +112,12 @@ def _outline_or_404(slug: str) -> progress.Outline:
 
     # The learner's enrolment (with its course) found by the course's slug in one query.
     enrolment = db.session.scalar(
-        select(Enrolment).join(Course, Course.id == Enrolment.course_id)
-        .where(Course.slug == slug, Enrolment.user_id == current_user.id,
-               Enrolment.status != EnrolmentStatus.UNENROLLED))
+        select(Enrolment)
+        .join(Course, Course.id == Enrolment.course_id)
+        .where(
+            Course.slug == slug, Enrolment.user_id == current_user.id, Enrolment.status != EnrolmentStatus.UNENROLLED
+        )
+    )
     if enrolment is None:
         abort(404)
     return progress.build_outline(enrolment)
@@ -147,9 +165,17 @@ def lesson(slug: str, lesson_id: int):
         outline = progress.build_outline(outline.enrolment)
         _module_state, state = outline.state_of(lesson_id)
     previous, following = outline.neighbours(lesson_id)
-    return render_template("courses/lesson.html", outline=outline, lesson=lesson_row, state=state,
-                           body=lesson_html(body, slug), previous=previous, following=following,
-                           form=EmptyForm(), lesson_url=url_for("courses.lesson", slug=slug, lesson_id=0)[:-1])
+    return render_template(
+        "courses/lesson.html",
+        outline=outline,
+        lesson=lesson_row,
+        state=state,
+        body=lesson_html(body, slug),
+        previous=previous,
+        following=following,
+        form=EmptyForm(),
+        lesson_url=url_for("courses.lesson", slug=slug, lesson_id=0)[:-1],
+    )
 
 
 def _post_lesson_action(slug: str, lesson_id: int, action):
@@ -205,8 +231,14 @@ def media(slug: str, filename: str):
         abort(404)
     from courses.media import media_path
 
-    response = send_file(media_path(item), mimetype=item.content_type, download_name=item.filename,
-                         as_attachment=False, conditional=True, max_age=3600)
+    response = send_file(
+        media_path(item),
+        mimetype=item.content_type,
+        download_name=item.filename,
+        as_attachment=False,
+        conditional=True,
+        max_age=3600,
+    )
     response.headers["Cache-Control"] = "private, max-age=3600"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -81,9 +81,11 @@ def _init_login(app: Flask, login_manager) -> None:
         from sqlalchemy.orm import joinedload
 
         # One query for the user and their roles: this runs on every signed-in request.
-        user = db.session.scalars(
-            select(User).options(joinedload(User.memberships)).where(User.id == user_id)
-        ).unique().first()
+        user = (
+            db.session.scalars(select(User).options(joinedload(User.memberships)).where(User.id == user_id))
+            .unique()
+            .first()
+        )
         if user is None or user.session_version != version or not user.is_active:
             return None
         return user
@@ -110,8 +112,8 @@ def _register_core(app: Flask) -> None:
     from lms.accounts.services import count_users_by_status
     from lms.accounts.views import bp as accounts_bp
     from lms.audit.views import bp as audit_bp
-    from lms.cohorts.views import bp as cohorts_bp
     from lms.auth.views import bp as auth_bp
+    from lms.cohorts.views import bp as cohorts_bp
     from lms.dashboard import DashboardPanel, add_dashboard_panel
     from lms.i18n import LANGUAGE_NAMES, languages
     from lms.main.views import bp as main_bp
@@ -125,9 +127,7 @@ def _register_core(app: Flask) -> None:
     add_nav_item(app, NavItem("cohorts", _l("Cohorts"), "cohorts.cohort_list", "registrar", 82))
     add_nav_item(app, NavItem("academies", _l("Academies"), "academies.academy_list", "admin", 85))
     add_nav_item(app, NavItem("audit", _l("Audit log"), "audit.event_list", "registrar", 90))
-    add_dashboard_panel(
-        app, DashboardPanel("account", _l("Your account"), "main/panel_account.html", ("any",), 900)
-    )
+    add_dashboard_panel(app, DashboardPanel("account", _l("Your account"), "main/panel_account.html", ("any",), 900))
     add_dashboard_panel(
         app,
         DashboardPanel(

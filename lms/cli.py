@@ -48,9 +48,7 @@ def main() -> None:
 
 
 @click.command("demo")
-@click.option(
-    "--password", help="Give every demo account this password (default: a printed random one each)."
-)
+@click.option("--password", help="Give every demo account this password (default: a printed random one each).")
 def demo_command(password: str | None) -> None:
     """Load (or refresh) the demo academy, accounts and curricula, and print the sign-ins."""
     from lms.demo import load_demo

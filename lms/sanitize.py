@@ -70,8 +70,9 @@ _cleaner = bleach.Cleaner(
 
 
 # Elements whose content is code or hidden, not text: dropped whole (bleach would keep their text).
-_DROP_WITH_CONTENT = re.compile(r"<(script|style|template|noscript|iframe|object|textarea|title)\b.*?</\1\s*>",
-                                re.IGNORECASE | re.DOTALL)
+_DROP_WITH_CONTENT = re.compile(
+    r"<(script|style|template|noscript|iframe|object|textarea|title)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL
+)
 
 
 def clean_html(html: str) -> str:

@@ -72,11 +72,7 @@ def _enforce_access():
         return None
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
-    if (
-        current_user.needs_two_factor
-        and not current_user.totp_enabled
-        and endpoint not in TWO_FACTOR_SETUP_ALLOWED
-    ):
+    if current_user.needs_two_factor and not current_user.totp_enabled and endpoint not in TWO_FACTOR_SETUP_ALLOWED:
         return redirect(url_for("accounts.two_factor_setup"))
     if rule == "login":
         return None

@@ -22,15 +22,11 @@ def issue_token(user: User, purpose: str, lifetime: timedelta) -> str:
     now = utcnow()
     db.session.execute(
         update(OneTimeToken)
-        .where(
-            OneTimeToken.user_id == user.id, OneTimeToken.purpose == purpose, OneTimeToken.used_at.is_(None)
-        )
+        .where(OneTimeToken.user_id == user.id, OneTimeToken.purpose == purpose, OneTimeToken.used_at.is_(None))
         .values(used_at=now)
     )
     raw = secrets.token_urlsafe(32)
-    db.session.add(
-        OneTimeToken(purpose=purpose, token_hash=_digest(raw), user=user, expires_at=now + lifetime)
-    )
+    db.session.add(OneTimeToken(purpose=purpose, token_hash=_digest(raw), user=user, expires_at=now + lifetime))
     return raw
 
 
@@ -50,8 +46,6 @@ def consume_token(raw: str, purpose: str) -> User | None:
     if token is None:
         return None
     claimed = db.session.execute(
-        update(OneTimeToken)
-        .where(OneTimeToken.id == token.id, OneTimeToken.used_at.is_(None))
-        .values(used_at=utcnow())
+        update(OneTimeToken).where(OneTimeToken.id == token.id, OneTimeToken.used_at.is_(None)).values(used_at=utcnow())
     ).rowcount
     return token.user if claimed == 1 else None

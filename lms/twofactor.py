@@ -87,9 +87,7 @@ def use_recovery_code(user: User, code: str) -> bool:
     if row is None:
         return False
     claimed = db.session.execute(
-        update(RecoveryCode)
-        .where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None))
-        .values(used_at=utcnow())
+        update(RecoveryCode).where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None)).values(used_at=utcnow())
     ).rowcount
     return claimed == 1
 

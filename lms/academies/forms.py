@@ -16,9 +16,7 @@ class AcademyForm(FlaskForm):
         _l("Short name (used in links, files and the command line)"),
         validators=[
             DataRequired(),
-            Regexp(
-                r"^[a-z0-9][a-z0-9-]{1,62}$", message=_l("Use 2-63 lowercase letters, digits and hyphens.")
-            ),
+            Regexp(r"^[a-z0-9][a-z0-9-]{1,62}$", message=_l("Use 2-63 lowercase letters, digits and hyphens.")),
         ],
     )
     country = SelectField(_l("Country"), choices=list(COUNTRIES.items()))

@@ -9,6 +9,7 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 
 from lms.auth.forms import USERNAME_PATTERN
+from lms.forms import EmptyForm  # noqa: F401 - re-exported: views import it from here too
 from lms.models import COUNTRIES, PROFESSIONS, ROLES
 
 
@@ -53,10 +54,6 @@ class PasswordConfirmForm(FlaskForm):
     password = PasswordField(
         _l("Your password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
     )
-
-
-class EmptyForm(FlaskForm):
-    """A form with only the CSRF token, for buttons that change something."""
 
 
 class UserCreateForm(FlaskForm):

@@ -34,9 +34,7 @@ def _app():
 # Profile and credentials ------------------------------------------------------------------------------
 
 
-def update_profile(
-    user: User, *, display_name: str, profession: str, country: str, language: str | None
-) -> None:
+def update_profile(user: User, *, display_name: str, profession: str, country: str, language: str | None) -> None:
     """Change the user's own profile (name kept exactly as written)."""
     changes = {}
     for attr, value in (
@@ -69,9 +67,7 @@ def change_password(user: User, current: str, new: str) -> None:
 def enable_two_factor(user: User, secret: str, code: str) -> list[str]:
     """Turn on TOTP after checking a first code; returns fresh recovery codes (shown once)."""
     if not twofactor.verify_totp(user, code, secret=secret):
-        raise DomainError(
-            _("That code is not correct. Check the time on your phone and try again."), field="code"
-        )
+        raise DomainError(_("That code is not correct. Check the time on your phone and try again."), field="code")
     user.totp_secret = secret
     user.totp_enabled = True
     codes = twofactor.new_recovery_codes(user)
@@ -124,9 +120,7 @@ def search_users(actor: User, filters: dict, page: int, page_size: int) -> tuple
             User.id.in_(select(Membership.user_id).where(Membership.academy_id.in_(academy_ids or [-1])))
         )
     if filters.get("academy") in academy_ids:
-        query = query.where(
-            User.id.in_(select(Membership.user_id).where(Membership.academy_id == filters["academy"]))
-        )
+        query = query.where(User.id.in_(select(Membership.user_id).where(Membership.academy_id == filters["academy"])))
     role = filters.get("role")
     if role == "administrator":
         query = query.where(User.is_admin.is_(True))
@@ -270,9 +264,7 @@ def revoke_role(actor: User, user: User, role: str, academy: Academy | None) -> 
             raise DomainError(_("You cannot remove your own administrator role."), field="role")
         user.is_admin = False
     else:
-        membership = next(
-            (m for m in user.memberships if m.academy_id == academy.id and m.role == role), None
-        )
+        membership = next((m for m in user.memberships if m.academy_id == academy.id and m.role == role), None)
         if membership is None:
             return
         user.memberships.remove(membership)

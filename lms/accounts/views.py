@@ -22,6 +22,7 @@ from lms.accounts.forms import (
 )
 from lms.exceptions import DomainError, NotFoundError
 from lms.extensions import db
+from lms.forms import show_error
 from lms.i18n import LANGUAGE_NAMES, languages
 from lms.models import Academy, User, UserStatus
 from lms.security import access
@@ -33,14 +34,6 @@ PAGE_SIZE = 50
 
 def _languages() -> list[tuple[str, str]]:
     return language_choices({code: LANGUAGE_NAMES[code] for code in languages()})
-
-
-def _form_error(form, exc: DomainError) -> None:
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None:
-        target.errors = [*target.errors, exc.message]
-    else:
-        flash(exc.message, "error")
 
 
 # The user's own account ---------------------------------------------------------------------------------
@@ -74,11 +67,9 @@ def password():
         try:
             services.change_password(current_user, form.current.data, form.password.data)
         except DomainError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
-            login_user(
-                current_user._get_current_object()
-            )  # this session goes on under the new session version
+            login_user(current_user._get_current_object())  # this session goes on under the new session version
             flash(_("Your password has been changed. Every other session has been signed out."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/password.html", form=form)
@@ -100,7 +91,7 @@ def two_factor_setup():
         try:
             codes = services.enable_two_factor(user, user.totp_secret, confirm_form.code.data)
         except DomainError as exc:
-            _form_error(confirm_form, exc)
+            show_error(confirm_form, exc)
         else:
             login_user(user)
             return render_template("accounts/recovery_codes.html", codes=codes)
@@ -191,7 +182,7 @@ def user_create():
         try:
             user = services.create_user(current_user, spec)
         except DomainError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("%(name)s has been invited by e-mail.", name=user.display_name), "success")
             return redirect(url_for("accounts.user_detail", user_id=user.id))

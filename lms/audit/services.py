@@ -31,9 +31,7 @@ def visible_events(actor: User, filters: dict, page: int = 1) -> tuple[list[Audi
     academy_ids = [a.id for a in managed_academies(actor)]
     if not actor.is_admin:
         members = select(Membership.user_id).where(Membership.academy_id.in_(academy_ids or [-1]))
-        member_ids = select(cast(Membership.user_id, String)).where(
-            Membership.academy_id.in_(academy_ids or [-1])
-        )
+        member_ids = select(cast(Membership.user_id, String)).where(Membership.academy_id.in_(academy_ids or [-1]))
         query = query.where(
             or_(
                 AuditEvent.academy_id.in_(academy_ids or [-1]),
@@ -53,8 +51,6 @@ def visible_events(actor: User, filters: dict, page: int = 1) -> tuple[list[Audi
         query = query.where(AuditEvent.at < until)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     events = db.session.scalars(
-        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
     return list(events), total

@@ -65,9 +65,7 @@ def login():
             return redirect(url_for("auth.two_factor"))
         else:
             return _finish(result.user, "password", bool(form.remember.data), form.next.data)
-    return render_template(
-        "auth/login.html", form=form, registration=current_app.config["LMS_SELF_REGISTRATION"]
-    )
+    return render_template("auth/login.html", form=form, registration=current_app.config["LMS_SELF_REGISTRATION"])
 
 
 def _pending_user() -> tuple[User, dict] | None:
@@ -119,9 +117,7 @@ def forgot_password():
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
         flash(
-            _(
-                "If an active account has this address, a link to reset its password is on its way. It works once."
-            ),
+            _("If an active account has this address, a link to reset its password is on its way. It works once."),
             "info",
         )
         return redirect(url_for("auth.login"))
@@ -183,8 +179,7 @@ def register():
     if form.validate_on_submit():
         academy = db.session.get(Academy, form.academy.data)
         data = {
-            k: getattr(form, k).data
-            for k in ("display_name", "username", "email", "profession", "country", "password")
+            k: getattr(form, k).data for k in ("display_name", "username", "email", "profession", "country", "password")
         }
         data["language"] = session.get("lang") if session.get("lang") in LANGUAGE_NAMES else None
         try:

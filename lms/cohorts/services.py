@@ -16,8 +16,12 @@ def visible_cohorts(actor: User) -> list[tuple[Cohort, int]]:
     """Cohorts of the actor's academies with their member counts (one query)."""
     ids = [a.id for a in managed_academies(actor)]
     rows = db.session.execute(
-        select(Cohort, func.count(CohortMember.id)).outerjoin(CohortMember, CohortMember.cohort_id == Cohort.id)
-        .where(Cohort.academy_id.in_(ids or [-1])).group_by(Cohort.id).order_by(Cohort.name))
+        select(Cohort, func.count(CohortMember.id))
+        .outerjoin(CohortMember, CohortMember.cohort_id == Cohort.id)
+        .where(Cohort.academy_id.in_(ids or [-1]))
+        .group_by(Cohort.id)
+        .order_by(Cohort.name)
+    )
     return [(cohort, count) for cohort, count in rows]
 
 
@@ -61,18 +65,21 @@ def add_members(actor: User, cohort: Cohort, lines: str) -> tuple[int, list[str]
             db.session.add(CohortMember(cohort_id=cohort.id, user_id=user.id))
             present.add(user.id)
             added += 1
-    audit.record("cohort.members_added", actor=actor, obj=cohort, academy_id=cohort.academy_id,
-                 details={"count": added})
+    audit.record(
+        "cohort.members_added", actor=actor, obj=cohort, academy_id=cohort.academy_id, details={"count": added}
+    )
     db.session.commit()
     return added, []
 
 
 def remove_member(actor: User, cohort: Cohort, user_id: int) -> None:
-    member = db.session.scalar(select(CohortMember).where(CohortMember.cohort_id == cohort.id,
-                                                          CohortMember.user_id == user_id))
+    member = db.session.scalar(
+        select(CohortMember).where(CohortMember.cohort_id == cohort.id, CohortMember.user_id == user_id)
+    )
     if member is None:
         raise NotFoundError(_("No such member."))
     db.session.delete(member)
-    audit.record("cohort.member_removed", actor=actor, obj=cohort, academy_id=cohort.academy_id,
-                 details={"user_id": user_id})
+    audit.record(
+        "cohort.member_removed", actor=actor, obj=cohort, academy_id=cohort.academy_id, details={"user_id": user_id}
+    )
     db.session.commit()

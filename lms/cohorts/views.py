@@ -11,11 +11,11 @@ from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from lms.accounts.forms import EmptyForm
 from lms.accounts.services import managed_academies
 from lms.cohorts import services
 from lms.exceptions import DomainError, NotFoundError
 from lms.extensions import db
+from lms.forms import EmptyForm
 from lms.models import Academy, CohortMember, User
 from lms.security import access
 
@@ -65,10 +65,15 @@ def cohort_detail(cohort_id: int):
         else:
             flash(_("%(n)d added.", n=added), "success")
             return redirect(url_for("cohorts.cohort_detail", cohort_id=cohort.id))
-    members = db.session.scalars(select(User).join(CohortMember, CohortMember.user_id == User.id)
-                                 .where(CohortMember.cohort_id == cohort.id).order_by(User.display_name)).all()
-    return render_template("cohorts/cohort_detail.html", cohort=cohort, members=members, form=form,
-                           action_form=EmptyForm())
+    members = db.session.scalars(
+        select(User)
+        .join(CohortMember, CohortMember.user_id == User.id)
+        .where(CohortMember.cohort_id == cohort.id)
+        .order_by(User.display_name)
+    ).all()
+    return render_template(
+        "cohorts/cohort_detail.html", cohort=cohort, members=members, form=form, action_form=EmptyForm()
+    )
 
 
 @bp.route("/<int:cohort_id>/members/<int:user_id>/remove", methods=["POST"])
@@ -82,5 +87,3 @@ def remove_member(cohort_id: int, user_id: int):
     except NotFoundError:
         abort(404)
     return redirect(url_for("cohorts.cohort_detail", cohort_id=cohort.id, _anchor="members"))
-
-

@@ -6,8 +6,8 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from flask_login import current_user
 from sqlalchemy import text
 
-from lms.accounts.forms import EmptyForm
 from lms.extensions import db
+from lms.forms import EmptyForm
 from lms.i18n import languages
 from lms.registry import registry
 from lms.security import access, safe_next

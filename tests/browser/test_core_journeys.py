@@ -17,9 +17,7 @@ ACCOUNTS = ["admin", "registrar", "trainer", "learner", "teacher", "social-worke
 
 def sign_in(page: Page, server: dict, username: str) -> None:
     page.goto(server["url"] + "/auth/login")
-    page.get_by_label(re.compile("Sign-in name|Korisni|Emri|Корисни|Përdor|Најав|prijav", re.I)).first.fill(
-        username
-    )
+    page.get_by_label(re.compile("Sign-in name|Korisni|Emri|Корисни|Përdor|Најав|prijav", re.I)).first.fill(username)
     page.locator("input[name=password]").fill(DEMO_PASSWORD)
     page.locator("form[action='/auth/login'] button[type=submit]").click()
     secret = server["totp"].get(username)
@@ -49,9 +47,7 @@ def test_each_demo_account_signs_in_and_out(page: Page, live_server, screenshots
     expect(page.locator("header .user-link")).to_be_visible()
     page.screenshot(path=str(screenshots / f"core-dashboard-{username}.png"), full_page=True)
     if username in ("admin", "registrar"):
-        page.get_by_role(
-            "link", name=re.compile("Users|Korisnici|Корисници|Përdoruesit|Корисници", re.I)
-        ).first.click()
+        page.get_by_role("link", name=re.compile("Users|Korisnici|Корисници|Përdoruesit|Корисници", re.I)).first.click()
         expect(page.locator("table")).to_be_visible()
     sign_out(page)
     page.goto(live_server["url"] + "/dashboard")

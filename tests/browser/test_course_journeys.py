@@ -28,7 +28,11 @@ def test_author_enrol_learn_report(page: Page, live_server, screenshots):
     page.get_by_role("button", name="Add the module").click()
     page.get_by_role("link", name="Add a lesson").click()
     page.fill("#title", "Šta primijetiti")
-    page.fill("#body_markdown", "## Promjene u ponašanju\n\nDijete se povlači, **izbjegava** razgovor.\n\n## Further reading\n\n- Lanzarote Convention")
+    page.fill(
+        "#body_markdown",
+        "## Promjene u ponašanju\n\nDijete se povlači, **izbjegava** razgovor.\n\n"
+        "## Further reading\n\n- Lanzarote Convention",
+    )
     page.get_by_role("button", name="Save").click()
     page.get_by_role("link", name="Preview as a learner").click()
     expect(page.locator("article h2").first).to_have_text("Promjene u ponašanju")

@@ -62,14 +62,18 @@ def test_self_enrolment_then_learning_then_completion_once(client, users, make_c
         for lesson_id in (first, second, third, fourth):
             page = client.get(f"/learn/{course.slug}/lessons/{lesson_id}")
             assert page.status_code == 200, lesson_id
-            post_form(client, f"/learn/{course.slug}/lessons/{lesson_id}/complete",
-                      page=f"/learn/{course.slug}/lessons/{lesson_id}")
+            post_form(
+                client,
+                f"/learn/{course.slug}/lessons/{lesson_id}/complete",
+                page=f"/learn/{course.slug}/lessons/{lesson_id}",
+            )
         enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == users["learner"].id))
         db.session.refresh(enrolment)
         assert enrolment.status == EnrolmentStatus.COMPLETED and enrolment.completed_at is not None
         # Completing again (or reopening) sends nothing more.
-        post_form(client, f"/learn/{course.slug}/lessons/{fourth}/complete",
-                  page=f"/learn/{course.slug}/lessons/{fourth}")
+        post_form(
+            client, f"/learn/{course.slug}/lessons/{fourth}/complete", page=f"/learn/{course.slug}/lessons/{fourth}"
+        )
         assert sent == [enrolment.id]
     finally:
         signals.course_completed.disconnect(receiver)
@@ -106,8 +110,13 @@ def test_course_prerequisite_blocks_enrolment_and_lessons(client, users, make_co
 def test_content_notice_is_acknowledged_once(client, users, make_course, db):
     course = make_course(modules=1, lessons=1, publish=False)
     lesson = course.modules[0].lessons[0]
-    authoring.update_lesson(None, lesson, authoring.LessonFields(
-        title=lesson.title, body_markdown="Lesson body text", content_notice="This lesson discusses abuse cases."))
+    authoring.update_lesson(
+        None,
+        lesson,
+        authoring.LessonFields(
+            title=lesson.title, body_markdown="Lesson body text", content_notice="This lesson discusses abuse cases."
+        ),
+    )
     authoring.publish(None, course)
     enrolments.self_enrol(users["learner"], course)
     login(client, users["learner"])
@@ -122,8 +131,11 @@ def test_content_notice_is_acknowledged_once(client, users, make_course, db):
 def test_restricted_lesson_is_hidden_from_other_professions(client, app, users, make_course, make_user, academy, db):
     course = make_course(modules=1, lessons=2, publish=False, professions=["prosecutor"])
     hidden = course.modules[0].lessons[1]
-    authoring.update_lesson(None, hidden, authoring.LessonFields(title="Case file handling", restricted=True,
-                                                                 body_markdown="Restricted body"))
+    authoring.update_lesson(
+        None,
+        hidden,
+        authoring.LessonFields(title="Case file handling", restricted=True, body_markdown="Restricted body"),
+    )
     authoring.publish(None, course)
     enrolments.self_enrol(users["learner"], course)  # a police officer
     login(client, users["learner"])
@@ -131,7 +143,9 @@ def test_restricted_lesson_is_hidden_from_other_professions(client, app, users, 
     assert client.get(f"/learn/{course.slug}/lessons/{hidden.id}").status_code == 404
     # The hidden lesson does not block the police officer's completion.
     first = course.modules[0].lessons[0]
-    post_form(client, f"/learn/{course.slug}/lessons/{first.id}/complete", page=f"/learn/{course.slug}/lessons/{first.id}")
+    post_form(
+        client, f"/learn/{course.slug}/lessons/{first.id}/complete", page=f"/learn/{course.slug}/lessons/{first.id}"
+    )
     enrolment = enrolments.enrolment_of(users["learner"], course)
     db.session.refresh(enrolment)
     assert enrolment.completed_at is not None

@@ -10,9 +10,7 @@ from tests.conftest import login, post_form
 
 def test_admin_creates_and_edits_an_academy(client, users, db):
     login(client, users["admin"])
-    response = post_form(
-        client, "/academies/new", {"name": "Pravosudna akademija", "slug": "pa-hr", "country": "HR"}
-    )
+    response = post_form(client, "/academies/new", {"name": "Pravosudna akademija", "slug": "pa-hr", "country": "HR"})
     assert response.status_code == 302
     academy = db.session.scalar(select(Academy).where(Academy.slug == "pa-hr"))
     assert academy.name == "Pravosudna akademija" and academy.country == "HR"

@@ -64,14 +64,10 @@ def test_registrar_grants_roles_only_in_their_academy(client, users, other_acade
         client, f"/users/{learner.id}/roles", {"role": "trainer", "academy": other_academy.id}, page=page
     )
     assert response.status_code == 400  # not one of the registrar's academies
-    post_form(
-        client, f"/users/{learner.id}/roles", {"role": "administrator", "academy": academy.id}, page=page
-    )
+    post_form(client, f"/users/{learner.id}/roles", {"role": "administrator", "academy": academy.id}, page=page)
     db.session.refresh(learner)
     assert not learner.is_admin
-    events = db.session.scalars(
-        select(AuditEvent.action).where(AuditEvent.object_id == str(learner.id))
-    ).all()
+    events = db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(learner.id))).all()
     assert "account.role_granted" in events
 
 
@@ -122,9 +118,7 @@ def test_csv_import_creates_everyone_or_no_one(client, users, academy, outbox, d
     assert response.status_code == 200 and "Nothing was imported" in html
     assert "not-an-email" in html and "astronaut" in html and "ZZ" in html
     assert db.session.scalar(select(User.id).order_by(User.id.desc())) == before
-    report = services.import_users_csv(
-        users["registrar"], bad.encode(), default_academy=academy, dry_run=True
-    )
+    report = services.import_users_csv(users["registrar"], bad.encode(), default_academy=academy, dry_run=True)
     assert {(e["row"], e["field"]) for e in report.errors} == {
         (4, "email"),
         (5, "email"),

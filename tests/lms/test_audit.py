@@ -9,9 +9,7 @@ from tests.conftest import login, post_form
 
 def test_events_carry_who_what_when_where_and_which(client, users, db):
     login(client, users["learner"])
-    event = db.session.scalars(
-        db.select(audit.AuditEvent).where(audit.AuditEvent.action == "auth.login")
-    ).one()
+    event = db.session.scalars(db.select(audit.AuditEvent).where(audit.AuditEvent.action == "auth.login")).one()
     assert event.actor_id == users["learner"].id and event.actor_label == users["learner"].email
     assert event.ip == "127.0.0.1" and event.at is not None and event.at.tzinfo is not None
     assert (event.object_type, event.object_id) == ("User", str(users["learner"].id))

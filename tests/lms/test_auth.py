@@ -28,9 +28,7 @@ def test_sign_in_and_out(client, users):
 def test_sign_in_by_email_too(client, users):
     user = users["learner"]
     token = csrf_token(client)
-    response = client.post(
-        "/auth/login", data={"login": user.email.upper(), "password": PASSWORD, "csrf_token": token}
-    )
+    response = client.post("/auth/login", data={"login": user.email.upper(), "password": PASSWORD, "csrf_token": token})
     assert response.headers["Location"] == "/dashboard"
 
 
@@ -53,9 +51,7 @@ def test_same_message_whether_or_not_the_account_exists(client, users, make_user
 def test_failed_and_successful_sign_ins_are_audited(app, client, users, db):
     login(client, users["learner"], password="wrong-password-1")
     login(client, users["learner"])
-    actions = db.session.scalars(
-        select(AuditEvent.action).where(AuditEvent.actor_id == users["learner"].id)
-    ).all()
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == users["learner"].id)).all()
     assert "auth.login_failed" in actions and "auth.login" in actions
     unknown = login(app.test_client(), User(username="ghost", email="g@x", display_name="g"))
     assert unknown.status_code == 200

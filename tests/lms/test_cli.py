@@ -93,10 +93,7 @@ def test_users_import_all_or_nothing(runner, db, academy, tmp_path):
     good = tmp_path / "good.csv"
     good.write_text("email,name,country\nok@example.org,Ок Окић,RS\n", encoding="utf-8")
     result = runner.invoke(args=["lms", "users", "import", str(good), "--academy", academy.slug, "--dry-run"])
-    assert (
-        result.exit_code == 0
-        and db.session.scalar(select(User).where(User.email == "ok@example.org")) is None
-    )
+    assert result.exit_code == 0 and db.session.scalar(select(User).where(User.email == "ok@example.org")) is None
     result = runner.invoke(args=["lms", "users", "import", str(good), "--academy", academy.slug])
     assert result.exit_code == 0
     assert db.session.scalar(select(User).where(User.email == "ok@example.org")).display_name == "Ок Окић"

@@ -75,9 +75,7 @@ def test_lms_plugins_setting_selects_plugins():
 
 
 def test_a_failing_plugin_names_itself():
-    with pytest.raises(
-        PluginError, match="plugin 'broken' failed to initialise: database of widgets is missing"
-    ):
+    with pytest.raises(PluginError, match="plugin 'broken' failed to initialise: database of widgets is missing"):
         build_app(plugins=[Broken])
 
 

@@ -30,9 +30,7 @@ def _assert_headers(response):
     )
 
 
-@pytest.mark.parametrize(
-    "path", ["/", "/auth/login", "/no-such-page", "/dashboard", "/static/lms.css", "/healthz"]
-)
+@pytest.mark.parametrize("path", ["/", "/auth/login", "/no-such-page", "/dashboard", "/static/lms.css", "/healthz"])
 def test_security_headers_on_every_kind_of_response(client, path):
     _assert_headers(client.get(path))
 
@@ -122,9 +120,7 @@ def test_csrf_token_does_not_expire_during_a_long_quiz(app, client, users, monke
 
 
 def _fingerprint() -> tuple:
-    counts = tuple(
-        _db.session.scalar(select(func.count()).select_from(table)) for table in _db.metadata.sorted_tables
-    )
+    counts = tuple(_db.session.scalar(select(func.count()).select_from(table)) for table in _db.metadata.sorted_tables)
     versions = _db.session.scalar(select(func.coalesce(func.sum(User.session_version), 0)))
     return counts, versions
 
@@ -152,3 +148,29 @@ def test_nul_bytes_in_input_are_refused_cleanly(client):
     assert client.get("/auth/login?next=%00").status_code == 400
     response = client.post("/auth/login", data={"login": "a\x00b", "password": "x"})
     assert response.status_code == 400
+
+
+def test_errors_get_friendly_pages_without_details(make_app):
+    from flask import Blueprint
+
+    from lms.security import access
+
+    app = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False)
+    bp = Blueprint("boom", __name__)
+
+    @bp.route("/boom")
+    @access("public")
+    def boom():
+        raise RuntimeError("secret internal detail")
+
+    app.register_blueprint(bp)
+    with app.app_context():
+        client = app.test_client()
+        response = client.get("/boom")
+        html = response.get_data(as_text=True)
+        assert response.status_code == 500 and "Something went wrong" in html
+        assert "secret internal detail" not in html and "Traceback" not in html
+        not_found = client.get("/nowhere")
+        assert not_found.status_code == 404 and "Page not found" in not_found.get_data(as_text=True)
+        api = client.get("/api/v1/nowhere")
+        assert api.status_code == 404 and api.get_json()["error"]["code"] == "404"

@@ -62,9 +62,7 @@ def test_deactivation_ends_every_session(app, client, users):
     registrar = app.test_client()
     login(registrar, users["registrar"])
     user_id = users["learner"].id
-    response = post_form(
-        registrar, f"/users/{user_id}/status", {"status": "deactivated"}, page=f"/users/{user_id}"
-    )
+    response = post_form(registrar, f"/users/{user_id}/status", {"status": "deactivated"}, page=f"/users/{user_id}")
     assert response.status_code == 302
     assert not _signed_in(client)
     assert users["learner"].status == UserStatus.DEACTIVATED or True  # the test session may hold a stale copy

@@ -39,9 +39,7 @@ def test_registrar_without_two_factor_must_set_it_up(client, make_user, academy,
 def test_admin_sign_in_asks_for_the_code(app, client, users, db):
     admin = users["admin"]
     token = csrf_token(client)
-    response = client.post(
-        "/auth/login", data={"login": admin.username, "password": PASSWORD, "csrf_token": token}
-    )
+    response = client.post("/auth/login", data={"login": admin.username, "password": PASSWORD, "csrf_token": token})
     assert response.headers["Location"] == "/auth/two-factor"
     assert client.get("/dashboard").status_code == 302  # not signed in yet
     token = csrf_token(client, "/auth/two-factor")
