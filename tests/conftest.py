@@ -236,11 +236,7 @@ def login(
     if remember:
         data["remember"] = "y"
     response = client.post("/auth/login", data=data)
-    if (
-        user.totp_enabled
-        and response.status_code == 302
-        and "/auth/two-factor" in response.headers["Location"]
-    ):
+    if user.totp_enabled and response.status_code == 302 and "/auth/two-factor" in response.headers["Location"]:
         token = csrf_token(client, "/auth/two-factor")
         response = client.post("/auth/two-factor", data={"code": totp_now(user), "csrf_token": token})
     if follow and response.status_code == 302:
