@@ -11,6 +11,7 @@ from functools import lru_cache
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from courses.models import (
     Enrolment,
@@ -209,6 +210,24 @@ def resume_lesson_id(outline: Outline) -> int | None:
     return open_lessons[0].lesson.lesson_id if open_lessons else None
 
 
+def _progress_row(outline: Outline, lesson_id: int) -> LessonProgress:
+    """The learner's progress row for a lesson, created if missing. Two requests creating it at once (two tabs,
+    a double click) both end up with the one row: the loser's insert fails in its savepoint and it reads the
+    winner's row."""
+    row = outline.progress.get(lesson_id)
+    if row is not None:
+        return row
+    try:
+        with db.session.begin_nested():
+            row = LessonProgress(enrolment_id=outline.enrolment.id, lesson_id=lesson_id)
+            db.session.add(row)
+    except IntegrityError:
+        row = db.session.scalar(select(LessonProgress).where(
+            LessonProgress.enrolment_id == outline.enrolment.id, LessonProgress.lesson_id == lesson_id))
+    outline.progress[lesson_id] = row
+    return row
+
+
 def _accessible(outline: Outline, lesson_id: int) -> tuple[ModuleState, LessonState]:
     found = outline.state_of(lesson_id)
     if found is None:
@@ -244,9 +263,7 @@ def open_lesson(outline: Outline, lesson_id: int) -> bool:
     stale = enrolment.last_activity_at is None or now - enrolment.last_activity_at > ACTIVITY_RESOLUTION
     if progress is not None and enrolment.last_lesson_id == lesson_id and not completes and not stale:
         return False
-    if progress is None:
-        progress = LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson_id)
-        db.session.add(progress)
+    progress = _progress_row(outline, lesson_id)
     if completes:
         progress.completed_at = now
     enrolment.last_lesson_id = lesson_id
@@ -260,9 +277,8 @@ def open_lesson(outline: Outline, lesson_id: int) -> bool:
 def acknowledge_notice(outline: Outline, lesson_id: int) -> None:
     """The learner has read the content notice of a lesson (asked once per learner and lesson)."""
     _accessible(outline, lesson_id)
-    progress = outline.progress.get(lesson_id) or LessonProgress(enrolment_id=outline.enrolment.id, lesson_id=lesson_id)
+    progress = _progress_row(outline, lesson_id)
     progress.notice_acknowledged_at = progress.notice_acknowledged_at or utcnow()
-    db.session.add(progress)
     db.session.commit()
 
 
@@ -270,10 +286,9 @@ def complete_lesson(outline: Outline, lesson_id: int) -> None:
     """Mark a lesson complete ("Mark as complete"), then check the course's completion rule."""
     _accessible(outline, lesson_id)
     enrolment = outline.enrolment
-    progress = outline.progress.get(lesson_id) or LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson_id)
+    progress = _progress_row(outline, lesson_id)
     if progress.completed_at is None:
         progress.completed_at = utcnow()
-    db.session.add(progress)
     enrolment.last_lesson_id = lesson_id
     enrolment.last_activity_at = utcnow()
     db.session.commit()

@@ -94,14 +94,20 @@ def _init_login(app: Flask, login_manager) -> None:
 def _sqlite_connect(dbapi_connection, _record) -> None:
     # SQLite enforces foreign keys only when asked, per connection. The driver's own transaction handling
     # is switched off so that SQLAlchemy's BEGIN (below) governs transactions and savepoints correctly.
+    # WAL lets readers go on while one connection writes; writers wait up to the busy timeout.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0] not in ("memory", "wal"):
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
 def _sqlite_begin(connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock at the start, so two transactions that read then write queue behind the
+    # busy timeout instead of one failing at once with "database is locked" (SQLite's lock-upgrade deadlock).
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _register_core(app: Flask) -> None:

@@ -50,6 +50,45 @@ def build_app(**overrides) -> Flask:
     return app
 
 
+def scratch_database() -> tuple[str, callable]:
+    """A database of its own, for tests that need real commits (concurrency, a served app): a temporary SQLite
+    file, or a new PostgreSQL database next to the test database. Returns (url, cleanup)."""
+    import uuid
+    from pathlib import Path
+
+    from sqlalchemy import create_engine
+
+    if not is_postgres():
+        path = Path(os.environ.get("TMPDIR", "/tmp")) / f"lms-scratch-{uuid.uuid4().hex}.sqlite3"
+        return f"sqlite:///{path}", lambda: path.unlink(missing_ok=True)
+    name = f"lms_scratch_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return TEST_DATABASE_URL.rsplit("/", 1)[0] + "/" + name, drop
+
+
+@pytest.fixture
+def committed_app():
+    """An app on a scratch database where commits are real (no rolled-back test transaction)."""
+    url, cleanup = scratch_database()
+    app = build_app(SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        reset_schema()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            _db.engine.dispose()
+        cleanup()
+
+
 def is_postgres() -> bool:
     return TEST_DATABASE_URL.startswith("postgresql")
 

@@ -3,18 +3,15 @@ through pytest-playwright. Screenshots go to test-artifacts/screenshots/ (printe
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
-from tests.conftest import TEST_DATABASE_URL, build_app, reset_schema
+from tests.conftest import build_app, reset_schema, scratch_database
 
 DEMO_PASSWORD = "Browser-demo-pass-42"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -60,31 +57,12 @@ def screenshots() -> Path:
     return ARTIFACTS
 
 
-def _browser_database() -> tuple[str, callable]:
-    """A database for the served app alone: a temporary SQLite file, or a new PostgreSQL database."""
-    if not TEST_DATABASE_URL.startswith("postgresql"):
-        path = Path(os.environ.get("TMPDIR", "/tmp")) / f"lms-browser-{uuid.uuid4().hex}.sqlite3"
-        return f"sqlite:///{path}", lambda: path.unlink(missing_ok=True)
-    name = f"lms_browser_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = TEST_DATABASE_URL.rsplit("/", 1)[0] + "/" + name
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
-
-
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[dict]:
     """Serve the app (migrated, demo loaded with a known password) on a free loopback port."""
     from lms.demo import load_demo
 
-    url, cleanup = _browser_database()
+    url, cleanup = scratch_database()
     app = build_app(SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False)
     with app.app_context():
         reset_schema()
