@@ -317,6 +317,13 @@ def lesson_count(course: Course) -> int:
 def publish(actor: User | None, course: Course, note: str = "") -> CourseVersion:
     """Freeze the draft as a new version: learners who enrol from now on read it; learners already enrolled
     stay on their version until a trainer moves them (:func:`courses.enrolment.migrate_learners`)."""
+    version = freeze_version(actor, course, note)
+    db.session.commit()
+    return version
+
+
+def freeze_version(actor: User | None, course: Course, note: str = "") -> CourseVersion:
+    """The work of :func:`publish` inside the caller's transaction (no commit)."""
     _require_editor(actor, course)
     if not course.modules or not lesson_count(course):
         raise DomainError(_("Add at least one module with a lesson before publishing."))
@@ -362,7 +369,6 @@ def publish(actor: User | None, course: Course, note: str = "") -> CourseVersion
     course.current_version_id = version.id
     course.status = CourseStatus.PUBLISHED
     audit.record("course.published", actor=actor, obj=course, academy_id=course.academy_id, details={"version": number})
-    db.session.commit()
     return version
 
 

@@ -90,3 +90,9 @@ class EnrolCohortForm(FlaskForm):
 
 class EnrolImportForm(FlaskForm):
     file = FileField(_l("CSV file with a column 'email' or 'username'"), validators=[FileRequired()])
+
+
+class PackageImportForm(FlaskForm):
+    file = FileField(_l("Course package (.zip)"), validators=[FileRequired()])
+    academy = SelectField(_l("Academy that owns a new course"), coerce=int)
+    dry_run = BooleanField(_l("Only check the package (write nothing)"))

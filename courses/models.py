@@ -60,6 +60,8 @@ class Course(db.Model):
     language: Mapped[str] = mapped_column(String(16), default="en")
     professions: Mapped[list[str]] = mapped_column(JSON, default=list)
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Other languages of the title and summary: {"sq": {"title": ..., "summary": ...}}.
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
     academy_id: Mapped[int] = mapped_column(ForeignKey("lms_academy.id", ondelete="RESTRICT"), index=True)
     estimated_hours: Mapped[Decimal] = mapped_column(Numeric(6, 1), default=Decimal("1.0"))
     status: Mapped[CourseStatus] = mapped_column(_enum(CourseStatus), default=CourseStatus.DRAFT, index=True)
@@ -120,6 +122,7 @@ class Module(db.Model):
     summary: Mapped[str] = mapped_column(Text, default="")
     # Ids of modules of the same course that must be completed before this one opens.
     requires: Mapped[list[int]] = mapped_column(JSON, default=list)
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
 
     course: Mapped[Course] = relationship(back_populates="modules")
     lessons: Mapped[list[Lesson]] = relationship(
@@ -147,6 +150,8 @@ class Lesson(db.Model):
     content_notice: Mapped[str | None] = mapped_column(Text)
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     video_url: Mapped[str | None] = mapped_column(String(500))
+    # Other languages: {"sq": {"title": ..., "body_markdown": ...}}.
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     module: Mapped[Module] = relationship(back_populates="lessons")

@@ -101,6 +101,8 @@ class CoursesPlugin(Plugin):
         # Extension points other plugins fill: extra completion conditions, blocks on the course page,
         # tabs on course administration pages.
         registry("completion_checks", app)
+        registry("course_package_parts", app)  # courses.packages.PackagePart entries (quizzes, accreditation)
+        registry("course_counts", app)  # key -> callable(course ids) -> {course id: count}, for `lms courses list`
         registry("course_detail_blocks", app)
         tabs = registry("course_admin_tabs", app)
         tabs.register("enrolments", CourseAdminTab("enrolments", _l("Enrolments"), "course_admin.enrolment_list", 50))

@@ -222,8 +222,11 @@ def _progress_row(outline: Outline, lesson_id: int) -> LessonProgress:
             row = LessonProgress(enrolment_id=outline.enrolment.id, lesson_id=lesson_id)
             db.session.add(row)
     except IntegrityError:
-        row = db.session.scalar(select(LessonProgress).where(
-            LessonProgress.enrolment_id == outline.enrolment.id, LessonProgress.lesson_id == lesson_id))
+        row = db.session.scalar(
+            select(LessonProgress).where(
+                LessonProgress.enrolment_id == outline.enrolment.id, LessonProgress.lesson_id == lesson_id
+            )
+        )
     outline.progress[lesson_id] = row
     return row
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from courses import authoring
-from courses.forms import CourseForm, LessonForm, ModuleForm
+from courses.forms import CourseForm, LessonForm, MediaForm, ModuleForm, PackageImportForm
 from courses.models import STATUS_LABELS, CompletionMode, Course, CourseStatus, Lesson, Module
+from lms import audit
 from lms.exceptions import DomainError, NotFoundError
 from lms.extensions import db
 from lms.forms import EmptyForm, show_error
@@ -288,3 +289,100 @@ def set_status(course_id: int):
     except DomainError as exc:
         flash(exc.message, "error")
     return redirect(url_for("teach.course_edit", course_id=course.id))
+
+
+@bp.route("/<int:course_id>/media", methods=["GET", "POST"])
+@access("trainer")
+def media_list(course_id: int):
+    """The course's images and PDF attachments: upload, list (with the Markdown to link each), delete."""
+    from courses import media
+
+    course = _course(course_id)
+    form = MediaForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        limit = current_app.config["COURSES_UPLOAD_MAX_BYTES"]
+        try:
+            media.upload_media(current_user, course, upload.filename or "", upload.stream.read(limit + 1))
+        except DomainError as exc:
+            show_error(form, exc)
+        else:
+            flash(_("The file has been uploaded."), "success")
+            return redirect(url_for("teach.media_list", course_id=course.id))
+    return render_template(
+        "courses/teach_media.html",
+        course=course,
+        form=form,
+        items=media.course_media(course),
+        action_form=EmptyForm(),
+    )
+
+
+@bp.route("/<int:course_id>/media/<int:media_id>/delete", methods=["POST"])
+@access("trainer")
+def media_delete(course_id: int, media_id: int):
+    from courses import media
+    from courses.models import Media
+
+    course = _course(course_id)
+    item = db.session.get(Media, media_id)
+    if item is None or item.course_id != course.id:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    media.delete_media(current_user, item)
+    flash(_("The file has been deleted."), "info")
+    return redirect(url_for("teach.media_list", course_id=course.id))
+
+
+@bp.route("/<int:course_id>/package")
+@access("trainer")
+def package_download(course_id: int):
+    """The course (its current draft) as a course package .zip (audited)."""
+    from flask import Response
+
+    from courses import packages
+
+    course = _course(course_id)
+    data = packages.zip_bytes(packages.export_files(course))
+    audit.record("course.exported", actor=current_user, obj=course, academy_id=course.academy_id)
+    db.session.commit()
+    return Response(
+        data,
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{course.slug}.zip"', "Cache-Control": "no-store"},
+    )
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@access("trainer")
+def package_import():
+    """Upload a course package: checked whole first, then applied all or nothing (or only checked)."""
+    import tempfile
+    from pathlib import Path
+
+    from courses import packages
+
+    form = PackageImportForm()
+    form.academy.choices = [(a.id, a.name) for a in _editable_academies()]
+    problems, result = [], None
+    if form.validate_on_submit():
+        with tempfile.TemporaryDirectory(prefix="lms-import-") as folder:
+            path = Path(folder) / "package.zip"
+            form.file.data.save(path)
+            try:
+                result = packages.import_package(
+                    path,
+                    academy=db.session.get(Academy, form.academy.data),
+                    actor=current_user,
+                    dry_run=form.dry_run.data,
+                )
+            except packages.PackageInvalidError as exc:
+                problems = exc.problems
+            except DomainError as exc:
+                show_error(form, exc)
+        if result is not None and result.action != "checked":
+            course = db.session.scalar(select(Course).where(Course.slug == result.slug))
+            flash(_("The course package has been imported (%(action)s).", action=result.action), "success")
+            return redirect(url_for("teach.outline", course_id=course.id))
+    return render_template("courses/teach_import.html", form=form, problems=problems, result=result)

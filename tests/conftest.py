@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 
 import pyotp
@@ -30,6 +31,8 @@ BASE_CONFIG = {
     "LMS_ARGON2_PARALLELISM": 1,
     "RATELIMIT_ENABLED": False,
     "LMS_BASE_URL": "http://lms.test",
+    # Uploaded course files of the whole test run go to one temporary folder, not the project's instance/.
+    "COURSES_MEDIA_DIR": tempfile.mkdtemp(prefix="lms-test-media-"),
 }
 
 

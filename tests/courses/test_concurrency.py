@@ -21,8 +21,9 @@ def test_course_completed_is_sent_exactly_once_under_concurrency(committed_app):
         user = User(username="u", email="u@example.org", display_name="U")
         db.session.add_all([academy, user])
         db.session.commit()
-        course = authoring.create_course(None, academy, authoring.CourseFields(title="C", slug="c",
-                                                                                self_enrolment=True))
+        course = authoring.create_course(
+            None, academy, authoring.CourseFields(title="C", slug="c", self_enrolment=True)
+        )
         module = authoring.add_module(None, course, "M")
         for title in ("L1", "L2"):
             authoring.add_lesson(None, module, authoring.LessonFields(title=title))
