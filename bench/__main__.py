@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bench import lesson_page
+from bench import lesson_page, pdf_render
 
-BENCHMARKS = [lesson_page]
+BENCHMARKS = [lesson_page, pdf_render]
 
 
 def main() -> None:
