@@ -177,7 +177,7 @@ class PackagePlan:
     modules: list[ModulePlan]
     media: dict[str, bytes]
     parts: dict[str, Any]
-    files: dict[str, bytes]
+    files: dict[str, bytes] = field(compare=False)  # the same plan may come from differently written files
 
     @property
     def slug(self) -> str:
@@ -592,7 +592,7 @@ def apply_plan(plan: PackagePlan, *, academy: Academy | None, actor: User | None
         raise DomainError(problem, field="academy")
     if dry_run:
         return ImportResult(plan.slug, "checked", **counts)
-    if course is not None and export_files(course) == _normalised(plan.files):
+    if course is not None and _plan_of(course) == plan:
         return ImportResult(plan.slug, "unchanged", version=_version_number(course), **counts)
     try:
         action, version = _write(plan, course, target, actor)
@@ -614,12 +614,12 @@ def _ownership_problem(course: Course | None, academy: Academy | None, actor: Us
     return None
 
 
-def _normalised(files: dict[str, bytes]) -> dict[str, bytes]:
-    return {
-        name: (data.replace(b"\r\n", b"\n").rstrip(b"\n") + b"\n") if name.endswith((".md", ".yaml")) else data
-        for name, data in files.items()
-        if not _is_note(name)
-    }
+def _plan_of(course: Course) -> PackagePlan | None:
+    """What the course's own export describes, to compare with a package (None when it would not validate)."""
+    try:
+        return check_files(PackageFiles(export_files(course)))
+    except PackageInvalidError:
+        return None
 
 
 def _version_number(course: Course) -> int | None:

@@ -20,6 +20,27 @@ class CourseAdminTab:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class OutlineItem:
+    """Something a plugin adds to a learner's course outline (a quiz): under a module, or after the modules."""
+
+    title: str
+    url: str
+    done: bool = False
+    note: str = ""
+
+
+def outline_items(course, enrolment) -> dict[int | None, list[OutlineItem]]:
+    """What the plugins add to the learner's outline, by module id (None: after the last module)."""
+    from lms.registry import registry
+
+    merged: dict[int | None, list[OutlineItem]] = {}
+    for provider in registry("outline_items").values():
+        for module_id, items in provider(course, enrolment).items():
+            merged.setdefault(module_id, []).extend(items)
+    return merged
+
+
 def _my_courses(user) -> dict:
     from sqlalchemy import select
 
@@ -101,6 +122,7 @@ class CoursesPlugin(Plugin):
         # Extension points other plugins fill: extra completion conditions, blocks on the course page,
         # tabs on course administration pages.
         registry("completion_checks", app)
+        registry("outline_items", app)  # key -> callable(course, enrolment) -> {module id | None: [OutlineItem]}
         registry("course_package_parts", app)  # courses.packages.PackagePart entries (quizzes, accreditation)
         registry("course_counts", app)  # key -> callable(course ids) -> {course id: count}, for `lms courses list`
         registry("course_detail_blocks", app)

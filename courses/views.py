@@ -59,8 +59,11 @@ def detail(slug: str):
     if outline is None and course.current_version_id:
         version_outline = _public_outline(course)
     missing = enrolments.missing_prerequisites(current_user, course) if current_user.is_authenticated else []
+    from courses.plugin import outline_items
+
     return render_template(
         "courses/course_detail.html",
+        extras=outline_items(course, enrolment) if outline else {},
         course=course,
         enrolment=enrolment,
         outline=outline,

@@ -21,6 +21,8 @@ role_changed = _signals.signal("role-changed")
 lesson_completed = _signals.signal("lesson-completed")
 #: A learner met a course's completion rule, sent exactly once. kwargs: ``user``, ``course``, ``enrolment``.
 course_completed = _signals.signal("course-completed")
+#: A learner started a quiz attempt. kwargs: ``attempt``. Sent by the quizzes plugin.
+attempt_started = _signals.signal("attempt-started")
 #: A quiz attempt was graded (automatically or by a trainer). kwargs: ``attempt``. Sent by the quizzes plugin.
 attempt_graded = _signals.signal("attempt-graded")
 #: A certificate was issued. kwargs: ``certificate``. Sent by the certificates plugin.

@@ -1,0 +1,1 @@
+"""Certificates plugin: accreditation, certificates, verification, transcripts."""

@@ -1,0 +1,375 @@
+"""The question bank: categories of a course, questions and their versions, import and export (GIFT, Moodle XML).
+
+Editing a question that an attempt already uses makes a new version (past attempts keep theirs); editing an
+unused one changes its current version in place. Imports are all or nothing: every question is converted and
+validated first, and any error means nothing is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import exists, func, select
+
+from courses.models import Course
+from lms import audit
+from lms.exceptions import DomainError, NotFoundError
+from lms.extensions import db
+from lms.models import User
+from lms.registry import registry
+from quizzes.models import AttemptQuestion, Question, QuestionCategory, QuestionVersion
+from quizzes.types import REGISTRY, ConfigError, QuestionType
+
+TEXT_FORMATS = ("moodle", "html", "plain", "markdown")
+CATEGORY_SEPARATOR = "/"
+
+
+def question_type(slug: str) -> type[QuestionType]:
+    """The registered question type ``slug``, or DomainError naming the field ``type``."""
+    qtype = registry(REGISTRY).get(slug)
+    if qtype is None:
+        raise DomainError(_("Unknown question type '%(value)s'.", value=slug), field="type")
+    return qtype
+
+
+def require_bank_editor(actor: User | None, course: Course) -> None:
+    """Trainers of the course's academy (and administrators) edit its bank; others get NotFoundError."""
+    if actor is not None and not course.user_can_edit(actor):
+        raise NotFoundError(_("No such course."))
+
+
+# --- categories ------------------------------------------------------------------------------------------------
+
+
+def course_categories(course: Course) -> list[QuestionCategory]:
+    """The course's categories ordered by path (the top category, path "", first)."""
+    return list(
+        db.session.scalars(
+            select(QuestionCategory).where(QuestionCategory.course_id == course.id).order_by(QuestionCategory.path)
+        )
+    )
+
+
+def clean_path(path: str | None) -> str:
+    """A category path with blank parts and surrounding spaces removed ("" is the course's top category)."""
+    parts = [p.strip() for p in (path or "").split(CATEGORY_SEPARATOR)]
+    return CATEGORY_SEPARATOR.join(p for p in parts if p)
+
+
+def category_for_path(course: Course, path: str | None) -> QuestionCategory:
+    """The course's category at ``path``, created with its parents when missing (no commit)."""
+    path = clean_path(path)
+    found = db.session.scalar(
+        select(QuestionCategory).where(QuestionCategory.course_id == course.id, QuestionCategory.path == path)
+    )
+    if found is not None:
+        return found
+    if len(path) > 1000 or any(len(p) > 200 for p in path.split(CATEGORY_SEPARATOR)):
+        raise DomainError(_("A category name is too long."), field="category")
+    if path:
+        parent = category_for_path(course, path.rsplit(CATEGORY_SEPARATOR, 1)[0] if CATEGORY_SEPARATOR in path else "")
+        category = QuestionCategory(
+            course_id=course.id, parent_id=parent.id, name=path.rsplit(CATEGORY_SEPARATOR, 1)[-1], path=path
+        )
+    else:
+        category = QuestionCategory(course_id=course.id, parent_id=None, name=_("Top"), path="")
+    db.session.add(category)
+    db.session.flush()
+    return category
+
+
+def top_category(course: Course) -> QuestionCategory:
+    return category_for_path(course, "")
+
+
+def category_of_course(course: Course, category_id: int) -> QuestionCategory:
+    category = db.session.get(QuestionCategory, category_id)
+    if category is None or category.course_id != course.id:
+        raise NotFoundError(_("No such category."))
+    return category
+
+
+def create_category(actor: User | None, course: Course, path: str) -> QuestionCategory:
+    """Add a category (and its missing parents) to the course's bank."""
+    require_bank_editor(actor, course)
+    if not clean_path(path):
+        raise DomainError(_("Give the category a name."), field="path")
+    category = category_for_path(course, path)
+    audit.record("quizzes.category_created", actor=actor, obj=category, academy_id=course.academy_id)
+    db.session.commit()
+    return category
+
+
+# --- questions -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class QuestionFields:
+    """What an editor or an import gives for a question; ``config`` is the type's (validated here)."""
+
+    qtype: str
+    name: str
+    text: str
+    config: dict
+    text_format: str = "markdown"
+    default_mark: Decimal = Decimal("1")
+    tags: list[str] = field(default_factory=list)
+    category_path: str | None = None
+
+
+def _check(fields: QuestionFields) -> tuple[type[QuestionType], dict]:
+    qtype = question_type(fields.qtype)
+    if not fields.name.strip():
+        raise DomainError(_("Give the question a name."), field="name")
+    if len(fields.name) > 300:
+        raise DomainError(_("At most %(n)d characters.", n=300), field="name")
+    if fields.text_format not in TEXT_FORMATS:
+        raise DomainError(_("Unknown text format '%(value)s'.", value=fields.text_format), field="text_format")
+    if not fields.text.strip() and qtype.slug != "cloze":
+        raise DomainError(_("Write the question's text."), field="text")
+    try:
+        config = qtype.validate_config(fields.config)
+    except ConfigError as exc:
+        raise DomainError(exc.message, field=exc.field or "config") from exc
+    return qtype, config
+
+
+def _new_version(question: Question, qtype: type[QuestionType], config: dict, fields: QuestionFields, actor) -> None:
+    number = (
+        db.session.scalar(select(func.max(QuestionVersion.number)).where(QuestionVersion.question_id == question.id))
+        or 0
+    )
+    version = QuestionVersion(
+        question_id=question.id,
+        number=number + 1,
+        qtype=qtype.slug,
+        config_version=qtype.config_version,
+        config=config,
+        text=fields.text,
+        text_format=fields.text_format,
+        default_mark=fields.default_mark,
+        created_by_id=actor.id if actor else None,
+    )
+    db.session.add(version)
+    db.session.flush()
+    question.current_version_id = version.id
+    question.current = version
+
+
+def add_question(actor: User | None, course: Course, fields: QuestionFields) -> Question:
+    """A new question in the course's bank (no commit: callers own the transaction)."""
+    qtype, config = _check(fields)
+    category = category_for_path(course, fields.category_path)
+    question = Question(
+        category_id=category.id,
+        name=fields.name.strip(),
+        qtype=qtype.slug,
+        tags=sorted({t.strip() for t in fields.tags if t.strip()}),
+        created_by_id=actor.id if actor else None,
+    )
+    db.session.add(question)
+    db.session.flush()
+    _new_version(question, qtype, config, fields, actor)
+    return question
+
+
+def create_question(actor: User | None, course: Course, fields: QuestionFields) -> Question:
+    """Add a question to the course's bank (audited)."""
+    require_bank_editor(actor, course)
+    question = add_question(actor, course, fields)
+    audit.record("quizzes.question_created", actor=actor, obj=question, academy_id=course.academy_id)
+    db.session.commit()
+    return question
+
+
+def version_used(version_id: int) -> bool:
+    return bool(db.session.scalar(select(exists().where(AttemptQuestion.version_id == version_id))))
+
+
+def update_question(actor: User | None, question: Question, fields: QuestionFields) -> bool:
+    """Save an edit; returns True when a new version was made (because attempts use the current one)."""
+    course = course_of(question)
+    require_bank_editor(actor, course)
+    if fields.qtype != question.qtype:
+        raise DomainError(_("A question's type cannot change: make a new question."), field="type")
+    qtype, config = _check(fields)
+    question.name = fields.name.strip()
+    question.tags = sorted({t.strip() for t in fields.tags if t.strip()})
+    if fields.category_path is not None:
+        question.category_id = category_for_path(course, fields.category_path).id
+    current = question.current
+    versioned = current is None or version_used(current.id)
+    if versioned:
+        _new_version(question, qtype, config, fields, actor)
+    else:
+        current.config, current.config_version = config, qtype.config_version
+        current.text, current.text_format, current.default_mark = fields.text, fields.text_format, fields.default_mark
+    audit.record(
+        "quizzes.question_changed",
+        actor=actor,
+        obj=question,
+        academy_id=course.academy_id,
+        details={"new_version": versioned, "version": question.current.number},
+    )
+    db.session.commit()
+    return versioned
+
+
+def course_of(question: Question) -> Course:
+    category = question.category
+    return db.session.get(Course, category.course_id)
+
+
+def question_of_course(course: Course, question_id: int) -> Question:
+    question = db.session.get(Question, question_id)
+    if question is None or question.category.course_id != course.id:
+        raise NotFoundError(_("No such question."))
+    return question
+
+
+def fields_of(question: Question) -> QuestionFields:
+    version = question.current
+    return QuestionFields(
+        qtype=question.qtype,
+        name=question.name,
+        text=version.text,
+        config=dict(version.config),
+        text_format=version.text_format,
+        default_mark=Decimal(version.default_mark),
+        tags=list(question.tags or []),
+        category_path=question.category.path,
+    )
+
+
+def duplicate_question(actor: User | None, question: Question) -> Question:
+    """A copy of the question (its current version) in the same category, named "... (copy)"."""
+    course = course_of(question)
+    require_bank_editor(actor, course)
+    fields = fields_of(question)
+    fields.name = _("%(name)s (copy)", name=question.name)[:300]
+    copy = add_question(actor, course, fields)
+    audit.record("quizzes.question_duplicated", actor=actor, obj=copy, academy_id=course.academy_id)
+    db.session.commit()
+    return copy
+
+
+def move_questions(actor: User | None, course: Course, question_ids: list[int], category: QuestionCategory) -> int:
+    """Move questions of the course into one of its categories; returns how many moved."""
+    require_bank_editor(actor, course)
+    if category.course_id != course.id:
+        raise NotFoundError(_("No such category."))
+    questions = [question_of_course(course, qid) for qid in question_ids]
+    for question in questions:
+        question.category_id = category.id
+    audit.record(
+        "quizzes.questions_moved",
+        actor=actor,
+        obj=category,
+        academy_id=course.academy_id,
+        details={"questions": [q.id for q in questions]},
+    )
+    db.session.commit()
+    return len(questions)
+
+
+def bank_questions(course: Course, category_id: int | None = None, tag: str | None = None) -> list[Question]:
+    """The course's questions (not archived), by category path and name, in one query."""
+    query = (
+        select(Question)
+        .join(Question.category)
+        .where(QuestionCategory.course_id == course.id, Question.archived.is_(False))
+        .order_by(QuestionCategory.path, Question.name, Question.id)
+    )
+    if category_id is not None:
+        query = query.where(Question.category_id == category_id)
+    questions = list(db.session.scalars(query).unique())
+    return [q for q in questions if tag in (q.tags or [])] if tag else questions
+
+
+# --- exchange (GIFT, Moodle XML) -------------------------------------------------------------------------------
+
+
+def fields_from_exchange(question: dict) -> QuestionFields:
+    """QuestionFields from a question dict of :mod:`quizzes.formats`; ConfigError/DomainError when invalid."""
+    qtype = question_type(question.get("type", ""))
+    config = qtype.from_exchange(question)
+    return QuestionFields(
+        qtype=qtype.slug,
+        name=question.get("name") or "",
+        text=question.get("text") or "",
+        config=config,
+        text_format=question.get("text_format") or "moodle",
+        category_path=question.get("category"),
+    )
+
+
+def to_exchange(question: Question) -> dict:
+    """The question dict of :mod:`quizzes.formats` for a question's current version."""
+    version = question.current
+    qtype = question_type(version.qtype)
+    data: dict[str, Any] = {
+        "name": question.name,
+        "text": version.text,
+        "text_format": version.text_format,
+        "category": question.category.path or None,
+    }
+    data.update(qtype.to_exchange(version.config))
+    return data
+
+
+@dataclass
+class ImportReport:
+    questions: list[dict] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    created: int = 0
+
+
+def import_questions(
+    actor: User | None,
+    course: Course,
+    questions: list[dict],
+    lines: list[int] | None = None,
+    parse_errors: list[dict] | None = None,
+    dry_run: bool = False,
+    source: str = "",
+) -> ImportReport:
+    """Add parsed questions to the course's bank, all or nothing.
+
+    Every question is converted and validated before anything is written; errors carry the question's index
+    and line. With errors (or ``dry_run``) nothing is written.
+    """
+    require_bank_editor(actor, course)
+    report = ImportReport(questions=questions, errors=list(parse_errors or []))
+    checked = []
+    for index, question in enumerate(questions):
+        line = lines[index] if lines and index < len(lines) else None
+        try:
+            fields = fields_from_exchange(question)
+            _check(fields)
+        except (ConfigError, DomainError) as exc:
+            report.errors.append({"index": index, "line": line, "message": _error_text(exc)})
+            continue
+        checked.append(fields)
+    if report.errors or dry_run:
+        return report
+    for fields in checked:
+        add_question(actor, course, fields)
+    report.created = len(checked)
+    audit.record(
+        "quizzes.questions_imported",
+        actor=actor,
+        obj=course,
+        academy_id=course.academy_id,
+        details={"count": len(checked), "source": source},
+    )
+    db.session.commit()
+    return report
+
+
+def _error_text(exc: Exception) -> str:
+    message = getattr(exc, "message", str(exc))
+    where = getattr(exc, "field", "")
+    return f"{where}: {message}" if where and where not in ("config",) else message
