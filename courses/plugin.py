@@ -105,6 +105,7 @@ class CoursesPlugin(Plugin):
         app.register_blueprint(manage_bp)
         add_command(app, courses_group)
         registry("home", app).register("endpoint", "courses.catalog_page")
+        registry("demo", app).register("courses", _load_demo_courses)
         add_nav_item(app, NavItem("catalog", _l("Courses"), "courses.catalog_page", "public", 5))
         add_nav_item(app, NavItem("teach", _l("Teaching"), "teach.course_list", "trainer", 30))
         add_dashboard_panel(
@@ -150,3 +151,24 @@ class CoursesPlugin(Plugin):
                 "course_detail_blocks": course_detail_blocks,
                 "course_admin_tabs": sorted(tabs.values(), key=lambda t: t.order),
             }
+
+
+def _load_demo_courses(context) -> None:
+    """``lms demo``: import every course package under ``COURSES_CONTENT_DIR`` (the repository's content/)
+    into the demo academy; an unchanged package changes nothing, so the demo stays idempotent."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from courses.packages import PackageInvalidError, format_problem, import_package
+
+    folder = Path(current_app.config.get("COURSES_CONTENT_DIR") or Path(current_app.root_path).parent / "content")
+    academy = context.academies.get("demo")
+    for package in sorted(p for p in folder.glob("*") if (p / "course.yaml").is_file()):
+        try:
+            result = import_package(package, academy=academy)
+        except PackageInvalidError as exc:
+            problems = "; ".join(format_problem(p) for p in exc.problems[:5])
+            context.messages.append(f"Course package {package.name} not loaded: {problems}")
+            continue
+        context.messages.append(f"Course {result.slug}: {result.action}")
