@@ -56,7 +56,7 @@
   function tick() {
     var left = Math.max(0, Math.round((deadline - (Date.now() + skew)) / 1000));
     var minutes = Math.floor(left / 60), seconds = left % 60;
-    clock.textContent = " " + minutes + ":" + (seconds < 10 ? "0" : "") + seconds;
+    clock.textContent = " " + (form.dataset.msgLeft || "") + " " + minutes + ":" + (seconds < 10 ? "0" : "") + seconds;
     if (left <= 300 && left > 60) { announce("5", form.dataset.msgWarning); }
     if (left <= 60 && left > 0) { announce("1", form.dataset.msgLast); save(); }
     if (left === 0) {
