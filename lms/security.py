@@ -6,6 +6,7 @@ Every view declares who may use it with :func:`access`. A request to a view that
 Rules:
 - ``public``: anyone, signed in or not;
 - ``login``: any signed-in user;
+- ``staff``: a trainer or registrar in at least one academy (or an administrator); the view checks the academy;
 - ``trainer`` / ``registrar``: a user holding that role in at least one academy (or an administrator); the
   view then checks the academy of the object it loads (another academy's object is a 404);
 - ``admin``: administrators only.
@@ -20,7 +21,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
-RULES = ("public", "login", "trainer", "registrar", "admin")
+RULES = ("public", "login", "staff", "trainer", "registrar", "admin")
 F = TypeVar("F", bound=Callable)
 
 # Views a signed-in user who must still set up two-factor sign-in may reach.
@@ -77,6 +78,8 @@ def _enforce_access():
     if rule == "login":
         return None
     if rule == "admin" and not current_user.is_admin:
+        abort(403)
+    if rule == "staff" and not (current_user.has_role("trainer") or current_user.has_role("registrar")):
         abort(403)
     if rule in ("trainer", "registrar") and not current_user.has_role(rule):
         abort(403)

@@ -154,7 +154,7 @@ def add_question_slot(actor: User | None, quiz: Quiz, question: Question, mark: 
     slot = QuizSlot(
         position=_next_position(quiz),
         question_id=question.id,
-        mark=_mark(mark, qtype.default_marks(question.current.config)),
+        mark=_mark(mark, float(question.current.default_mark) if qtype.gradable else 0.0),
     )
     quiz.slots.append(slot)
     db.session.flush()

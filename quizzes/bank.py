@@ -19,6 +19,7 @@ from lms import audit
 from lms.exceptions import DomainError, NotFoundError
 from lms.extensions import db
 from lms.models import User
+from lms.models.base import utcnow
 from lms.registry import registry
 from quizzes.models import AttemptQuestion, Question, QuestionCategory, QuestionVersion
 from quizzes.types import REGISTRY, ConfigError, QuestionType
@@ -198,6 +199,7 @@ def update_question(actor: User | None, question: Question, fields: QuestionFiel
     qtype, config = _check(fields)
     question.name = fields.name.strip()
     question.tags = sorted({t.strip() for t in fields.tags if t.strip()})
+    question.updated_at = utcnow()
     if fields.category_path is not None:
         question.category_id = category_for_path(course, fields.category_path).id
     current = question.current
@@ -320,6 +322,26 @@ def to_exchange(question: Question) -> dict:
     return data
 
 
+def file_numbers(parsed_count: int, parse_errors: list[dict] | None) -> list[int]:
+    """The position in the file (from 0) of each parsed question: the parsers number every question of the
+    file, including those they could not read, which are missing from the parsed list."""
+    bad = {e.get("index") for e in parse_errors or []}
+    return [i for i in range(parsed_count + len(bad)) if i not in bad][:parsed_count]
+
+
+def check_exchange(questions: list[dict], lines: list[int] | None, parse_errors: list[dict] | None = None):
+    """Yield (position in the file, line, error or None) for each parsed question, validated by its type."""
+    numbers = file_numbers(len(questions), parse_errors)
+    for index, question in enumerate(questions):
+        line = lines[index] if lines and index < len(lines) else None
+        try:
+            _check(fields_from_exchange(question))
+        except (ConfigError, DomainError) as exc:
+            yield numbers[index], line, exc
+        else:
+            yield numbers[index], line, None
+
+
 @dataclass
 class ImportReport:
     questions: list[dict] = field(default_factory=list)
@@ -344,15 +366,11 @@ def import_questions(
     require_bank_editor(actor, course)
     report = ImportReport(questions=questions, errors=list(parse_errors or []))
     checked = []
-    for index, question in enumerate(questions):
-        line = lines[index] if lines and index < len(lines) else None
-        try:
-            fields = fields_from_exchange(question)
-            _check(fields)
-        except (ConfigError, DomainError) as exc:
+    for index, line, exc in check_exchange(questions, lines, parse_errors):
+        if exc is not None:
             report.errors.append({"index": index, "line": line, "message": _error_text(exc)})
-            continue
-        checked.append(fields)
+    if not report.errors:
+        checked = [fields_from_exchange(q) for q in questions]
     if report.errors or dry_run:
         return report
     for fields in checked:

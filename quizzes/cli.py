@@ -68,11 +68,9 @@ def _import(file: Path, course_slug: str | None, dry_run: bool, as_json: bool, p
     course = _course(course_slug, required=not dry_run)
     if course is None:  # a dry run without a course: check the file against the question types only
         errors = list(parsed.errors)
-        for index, question in enumerate(parsed.questions):
-            try:
-                bank._check(bank.fields_from_exchange(question))
-            except (bank.ConfigError, bank.DomainError) as exc:
-                errors.append({"index": index, "line": parsed.lines[index], "message": bank._error_text(exc)})
+        for index, line, exc in bank.check_exchange(parsed.questions, parsed.lines, parsed.errors):
+            if exc is not None:
+                errors.append({"index": index, "line": line, "message": bank._error_text(exc)})
         _report(file, parsed.questions, sorted(errors, key=lambda e: e["index"]), as_json, True, 0)
         return
     report = bank.import_questions(

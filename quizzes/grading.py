@@ -79,6 +79,8 @@ def _apply(actor: User, item: AttemptQuestion, marks: Decimal, comment: str, ove
 def grade_essay(actor: User, quiz: Quiz, item: AttemptQuestion, marks: Decimal, comment: str) -> None:
     """A trainer grades a response that waits for one (an essay), with a comment on the rubric."""
     require_grader(actor, quiz)
+    if not question_type(item.version.qtype).manual:
+        raise DomainError(_("Only essays are graded by hand: override the grade instead."), field="marks")
     _apply(actor, item, marks, comment, overridden=False)
     audit.record(
         "quizzes.graded",

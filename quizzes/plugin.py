@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from lms.plugins import Plugin
 
@@ -59,13 +60,21 @@ class QuizzesPlugin(Plugin):
         self._pages(app)
 
     def _pages(self, app: Flask) -> None:
+        from courses.plugin import CourseAdminTab
+        from lms.nav import NavItem, add_nav_item
+        from lms.registry import registry
         from quizzes.report_views import bp as reports_bp
         from quizzes.teach_views import bp as teach_bp
         from quizzes.views import bp as learner_bp
 
         for blueprint in (learner_bp, teach_bp, reports_bp):
             app.register_blueprint(blueprint)
-        # Tabs on the course administration pages: added with the pages they link (quizzes_teach.*).
+        add_nav_item(
+            app, NavItem("accommodations", _l("Accommodations"), "quizzes_reports.accommodations", "registrar", 84)
+        )
+        tabs = registry("course_admin_tabs", app)
+        tabs.register("quizzes", CourseAdminTab("quizzes", _l("Quizzes"), "quizzes_teach.quiz_list", 40))
+        tabs.register("questions", CourseAdminTab("questions", _l("Question bank"), "quizzes_teach.bank", 45))
 
 
 def _outline_items(course, enrolment) -> dict:

@@ -33,17 +33,20 @@ QUIZ = "/teach/<int:course_id>/quizzes/<int:quiz_id>"
 ITEM = QUIZ + "/attempts/<int:attempt_id>/items/<int:item_id>"
 
 
+@bp.context_processor
+def _template_helpers() -> dict:
+    return {"display": report.display, "quiz_staff_links": report.quiz_staff_links}
+
+
 # --- loading -----------------------------------------------------------------------------------------------
 
 
 def _staff_quiz(course_id: int, quiz_id: int, grader: bool = False) -> tuple[Course, Quiz]:
-    """The course and quiz for its academy's trainers (``grader``) or trainers and registrars; 404 otherwise,
-    403 for people who are neither anywhere."""
+    """The course and quiz for its academy's trainers (``grader``) or trainers and registrars; 404 otherwise
+    (the "staff" rule has already refused people who are neither anywhere)."""
     course = db.session.get(Course, course_id)
     if course is None:
         abort(404)
-    if not (current_user.has_role("trainer") or current_user.has_role("registrar")):
-        abort(403)
     allowed = course.user_can_edit(current_user) if grader else course.user_can_manage_enrolments(current_user)
     if not allowed:
         abort(404)
@@ -96,7 +99,7 @@ def _regrade_form(quiz: Quiz) -> RegradeForm:
 
 
 @bp.route(QUIZ + "/results")
-@access("login")
+@access("staff")
 def results(course_id: int, quiz_id: int):
     course, quiz = _staff_quiz(course_id, quiz_id)
     filters = _filters()
@@ -112,7 +115,6 @@ def results(course_id: int, quiz_id: int):
         filters=filters,
         cohorts=report.course_cohorts(course),
         regrade_form=_regrade_form(quiz) if course.user_can_edit(current_user) else None,
-        display=report.display,
     )
 
 
@@ -132,7 +134,6 @@ def regrade(course_id: int, quiz_id: int):
         quiz=quiz,
         question=question,
         rows=report.regrade_rows(changes),
-        display=report.display,
     )
 
 
@@ -159,13 +160,12 @@ def _review_page(course: Course, quiz: Quiz, attempt: Attempt, failed: FlaskForm
         attempt=attempt,
         entries=entries,
         forms=forms,
-        display=report.display,
     )
     return page, 400 if failed is not None else 200
 
 
 @bp.route(QUIZ + "/attempts/<int:attempt_id>")
-@access("login")
+@access("staff")
 def attempt_review(course_id: int, quiz_id: int, attempt_id: int):
     course, quiz = _staff_quiz(course_id, quiz_id)
     return _review_page(course, quiz, _attempt(quiz, attempt_id))
@@ -204,7 +204,10 @@ def _grade(quiz: Quiz, item: AttemptQuestion) -> GradeForm | None:
         except DomainError as exc:
             show_error(form, exc)
         else:
-            flash(_("Question %(n)d of %(name)s is graded.", n=item.position, name=item.attempt.user.display_name), "success")
+            flash(
+                _("Question %(n)d of %(name)s is graded.", n=item.position, name=item.attempt.user.display_name),
+                "success",
+            )
             return None
     return form
 
@@ -224,14 +227,16 @@ def grade(course_id: int, quiz_id: int, attempt_id: int, item_id: int):
 def _queue_page(course: Course, quiz: Quiz, failed: GradeForm | None = None, item_id: int | None = None):
     entries = report.grading_queue(quiz)
     forms = {
-        e.item.id: failed if failed is not None and e.item.id == item_id else GradeForm(formdata=None, prefix=f"g{e.item.id}")
+        e.item.id: failed
+        if failed is not None and e.item.id == item_id
+        else GradeForm(formdata=None, prefix=f"g{e.item.id}")
         for e in entries
     }
     page = render_template("quizzes/report_grading.html", course=course, quiz=quiz, entries=entries, forms=forms)
     return page, 400 if failed is not None else 200
 
 
-@bp.route(QUIZ + "/grading")
+@bp.route(QUIZ + "/grading", endpoint="grading")
 @access("trainer")
 def grading_queue(course_id: int, quiz_id: int):
     course, quiz = _staff_quiz(course_id, quiz_id, grader=True)
@@ -248,7 +253,7 @@ def grade_queued(course_id: int, quiz_id: int, item_id: int):
         abort(404)
     form = _grade(quiz, item)
     if form is None:
-        return redirect(url_for(".grading_queue", course_id=course.id, quiz_id=quiz.id))
+        return redirect(url_for(".grading", course_id=course.id, quiz_id=quiz.id))
     return _queue_page(course, quiz, form, item.id)
 
 
@@ -256,7 +261,7 @@ def grade_queued(course_id: int, quiz_id: int, item_id: int):
 
 
 @bp.route(QUIZ + "/analysis")
-@access("login")
+@access("staff")
 def analysis(course_id: int, quiz_id: int):
     course, quiz = _staff_quiz(course_id, quiz_id)
     filters = _filters()
@@ -276,7 +281,6 @@ def analysis(course_id: int, quiz_id: int):
         columns=report.question_columns(),
         summary_columns=report.summary_columns(),
         response_columns=report.response_columns(),
-        display=report.display,
     )
 
 

@@ -293,7 +293,7 @@ def response_key(qtype: str, config: dict, response: Any) -> str | None:
 
 
 def _choices(config: dict, response: Any) -> str:
-    chosen = set(response if isinstance(response, list) else [response])
+    chosen = response if isinstance(response, list) else [response]
     return "; ".join(a["text"] for a in config.get("answers", []) if a["id"] in chosen)
 
 
@@ -313,7 +313,8 @@ def _matched(config: dict, response: Any) -> str:
         return ""
     choices = Match.choices(config)
     stems = [p for p in config.get("pairs", []) if p.get("text")]
-    return "; ".join(f"{p['text']} → {choices.get(response.get(p['id']), '—')}" for p in stems)
+    picked = {stem: choices.get(c, "—") if isinstance(c, str) else "—" for stem, c in response.items()}
+    return "; ".join(f"{p['text']} → {picked.get(p['id'], '—')}" for p in stems)
 
 
 def _ordered(config: dict, response: Any) -> str:
@@ -324,7 +325,9 @@ def _ordered(config: dict, response: Any) -> str:
 
 def _gaps(config: dict, response: Any) -> str:
     response = response if isinstance(response, dict) else {}
-    parts = [(gap.key, response_text(gap.qtype.slug, gap.config, response.get(gap.key))) for gap in gaps(config["text"])]
+    parts = [
+        (gap.key, response_text(gap.qtype.slug, gap.config, response.get(gap.key))) for gap in gaps(config["text"])
+    ]
     return "; ".join(f"{key}: {text or '—'}" for key, text in parts) if any(t for _k, t in parts) else ""
 
 
@@ -361,7 +364,7 @@ class ReviewEntry:
 def question_names(question_ids: Iterable[int]) -> dict[int, str]:
     ids = set(question_ids)
     rows = db.session.execute(select(Question.id, Question.name).where(Question.id.in_(ids or {-1})))
-    return dict(rows.tuples().all())
+    return {qid: name for qid, name in rows}
 
 
 def review_entries(attempt: Attempt) -> list[ReviewEntry]:
@@ -418,7 +421,10 @@ def grading_queue(quiz: Quiz) -> list[QueueEntry]:
     """Essays waiting for a trainer, oldest first, with their rubric and response (three queries)."""
     items = waiting_for_grading(quiz)
     # One query loads the attempts (with their learners); item.attempt then comes from the identity map.
-    attempts = {a.id: a for a in db.session.scalars(select(Attempt).where(Attempt.id.in_({i.attempt_id for i in items} or {-1})))}
+    attempts = {
+        a.id: a
+        for a in db.session.scalars(select(Attempt).where(Attempt.id.in_({i.attempt_id for i in items} or {-1})))
+    }
     names = question_names(i.question_id for i in items)
     return [_queue_entry(item, attempts[item.attempt_id], names.get(item.question_id, "")) for item in items]
 
@@ -453,7 +459,7 @@ def regrade_choices(quiz: Quiz) -> list[tuple[int, str]]:
     used = select(AttemptQuestion.question_id).join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
     used = used.where(Attempt.quiz_id == quiz.id, Attempt.state == AttemptState.FINISHED)
     rows = db.session.execute(select(Question.id, Question.name).where(Question.id.in_(used)).order_by(Question.name))
-    return list(rows.tuples())
+    return [(qid, name) for qid, name in rows]
 
 
 def regrade_rows(changes: list[RegradeChange]) -> list[RegradeRow]:
@@ -505,6 +511,7 @@ class QuestionRow:
             self.position,
             self.name,
             self.type_label,
+            self.flag,
             self.attempts,
             self.facility,
             self.standard_deviation,
@@ -512,7 +519,6 @@ class QuestionRow:
             self.discriminative_efficiency,
             self.intended_weight,
             self.effective_weight,
-            self.flag,
         ]
 
 
@@ -545,7 +551,7 @@ def load_analysis_items(quiz: Quiz, filters: ResultFilters) -> list[tuple[Attemp
         .where(Attempt.quiz_id == quiz.id, Attempt.state == AttemptState.FINISHED, AttemptQuestion.max_mark > 0)
     )
     query = filtered(query, quiz.course, filters).order_by(Attempt.id, AttemptQuestion.position)
-    return list(db.session.execute(query).tuples())
+    return [(item, name) for item, name in db.session.execute(query)]
 
 
 def attempt_scores(items: Iterable[AttemptQuestion]) -> list[AttemptScores]:
@@ -657,6 +663,7 @@ def question_columns() -> list[str]:
         _("Position"),
         _("Question"),
         _("Type"),
+        _("Advice"),
         _("Attempts"),
         _("Facility (%)"),
         _("Standard deviation (%)"),
@@ -664,7 +671,6 @@ def question_columns() -> list[str]:
         _("Discriminative efficiency (%)"),
         _("Intended weight (%)"),
         _("Effective weight (%)"),
-        _("Advice"),
     ]
 
 
@@ -683,9 +689,11 @@ def legend() -> list[tuple[str, str]]:
         (_("Standard deviation"), _("How much the marks of the question vary between learners.")),
         (
             _("Discrimination index"),
-            _("The correlation of the question's marks with the rest of the quiz, from −100 to 100: above 30 "
-              "is good; below 20 the question hardly tells strong learners from weak ones; negative means "
-              "learners who did well elsewhere did worse here (a wrong key or a misleading text?)."),  # fmt: skip
+            _(
+                "The correlation of the question's marks with the rest of the quiz, from −100 to 100: above 30 "
+                "is good; below 20 the question hardly tells strong learners from weak ones; negative means "
+                "learners who did well elsewhere did worse here (a wrong key or a misleading text?)."
+            ),  # fmt: skip
         ),
         (
             _("Discriminative efficiency"),
@@ -695,8 +703,10 @@ def legend() -> list[tuple[str, str]]:
         (_("Effective weight"), _("The question's actual share in spreading learners' totals.")),
         (
             _("Cronbach's alpha"),
-            _("The coefficient of internal consistency: do the questions measure the same thing? Above 75 % "
-              "is good, below 64 % is unsatisfactory."),  # fmt: skip
+            _(
+                "The coefficient of internal consistency: do the questions measure the same thing? Above 75 % "
+                "is good, below 64 % is unsatisfactory."
+            ),  # fmt: skip
         ),
         (_("Error ratio"), _("The share of the spread of totals due to chance rather than ability: lower is better.")),
         (_("Standard error"), _("How far a learner's total may lie from their true score, in marks.")),
@@ -751,7 +761,7 @@ def accommodation_rows(actor: User) -> list[AccommodationRow]:
     if not actor.is_admin:
         academies = [a.id for a in managed_academies(actor)] or [-1]
         query = query.where(User.id.in_(select(Membership.user_id).where(Membership.academy_id.in_(academies))))
-    rows = db.session.execute(query.order_by(User.display_name, User.id)).tuples()
+    rows = db.session.execute(query.order_by(User.display_name, User.id))
     return [
         AccommodationRow(
             user.id,

@@ -30,7 +30,7 @@ from quizzes.types.ordering import ABSOLUTE_POSITION
 
 # What the editor's text holds: GIFT (every type GIFT can write), Moodle's cloze markup, or ordering items.
 EDITOR_KINDS = {
-    "gift": _l("GIFT: multiple choice, true/false, short answer, numerical, matching, essay, description"),
+    "gift": _l("GIFT (choice, true/false, short answer, numerical, matching, essay, description)"),
     "cloze": _l("Cloze (embedded answers), in Moodle's syntax"),
     "ordering": _l("Ordering: the question, then one item per line in the right order"),
 }

@@ -118,6 +118,7 @@ def _bank_forms(course: Course, categories: list[QuestionCategory], questions: l
 
 
 def _render_bank(course: Course, **context) -> str:
+    context = {"import_errors": None, "checked": None, **context}
     categories = bank.course_categories(course)
     everything = bank.bank_questions(course)
     category_id = request.args.get("category", type=int)
@@ -204,15 +205,8 @@ def _read_upload(form: ImportForm):
 
 
 def _numbered(parsed, report: bank.ImportReport) -> list[dict]:
-    """Import errors with the question's number in the file, sorted by line.
-
-    ``import_questions`` counts only the questions that parsed; the parsers count every question.
-    """
-    bad = {e["index"] for e in parsed.errors}
-    numbers = [i for i in range(len(parsed.questions) + len(bad)) if i not in bad]
-    first = len(parsed.errors)
-    rows = [dict(e, number=e["index"] + 1) for e in report.errors[:first]]
-    rows += [dict(e, number=numbers[e["index"]] + 1) for e in report.errors[first:]]
+    """Import errors with the question's number in the file (errors count from 0), sorted by line."""
+    rows = [dict(e, number=e["index"] + 1) for e in report.errors]
     return sorted(rows, key=lambda e: (e.get("line") or 0, e["number"]))
 
 
@@ -535,10 +529,16 @@ def quiz_edit(course_id: int, quiz_id: int):
 
 def _slot_forms(course: Course, quiz: Quiz, category_id: int | None) -> tuple[FixedSlotsForm, RandomSlotForm]:
     fixed, drawn = FixedSlotsForm(prefix="fixed"), RandomSlotForm(prefix="random")
-    taken = {slot.question_id for slot in quiz.slots}
-    candidates = [q for q in bank.bank_questions(course, category_id) if q.id not in taken]
-    fixed.questions.choices = [(q.id, f"{q.name} ({bank.question_type(q.qtype).label})") for q in candidates]
-    drawn.category.choices = [(c.id, _category_label(c)) for c in bank.course_categories(course)]
+    everything, taken = bank.bank_questions(course), {slot.question_id for slot in quiz.slots}
+    fixed.questions.choices = [
+        (q.id, f"{q.name} ({bank.question_type(q.qtype).label})")
+        for q in everything
+        if q.id not in taken and category_id in (None, q.category_id)
+    ]
+    counts = Counter(q.category_id for q in everything)
+    drawn.category.choices = [
+        (c.id, f"{_category_label(c)} ({counts.get(c.id, 0)})") for c in bank.course_categories(course)
+    ]
     return fixed, drawn
 
 

@@ -12,6 +12,7 @@ ROLES = ("anonymous", "learner", "trainer", "registrar", "admin")
 ALLOWED = {
     "public": set(ROLES),
     "login": {"learner", "trainer", "registrar", "admin"},
+    "staff": {"trainer", "registrar", "admin"},
     "trainer": {"trainer", "admin"},
     "registrar": {"registrar", "admin"},
     "admin": {"admin"},

@@ -9,7 +9,6 @@ import pytest
 from courses import enrolment as enrolments
 from quizzes import authoring, bank
 from quizzes.formats.gift import parse_gift
-from tests.courses.conftest import make_course  # noqa: F401 - the shared course factory
 
 GIFT = """
 $CATEGORY: Basics

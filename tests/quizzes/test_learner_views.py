@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
+from lms.extensions import db
 from lms.models.base import utcnow
 from quizzes import attempts
-from lms.extensions import db
 from quizzes.models import Attempt, AttemptState
 from tests.conftest import csrf_from, login
 
