@@ -154,12 +154,20 @@ class EnrolReport:
     errors: list[dict] = field(default_factory=list)  # {"row", "field", "message"}
 
 
+def may_enrol(actor: User, course: Course, user: User) -> bool:
+    """Whom ``actor`` may enrol in ``course``: users they manage as a registrar, and, for the course's trainers
+    and registrars, members of the course's academy (administrators: anyone)."""
+    if actor.is_admin or actor.can_manage(user):
+        return True
+    return course.user_can_manage_enrolments(actor) and course.academy_id in user.academy_ids()
+
+
 def enrol_users(actor: User, course: Course, users: list[User], source: str = "registrar") -> EnrolReport:
     """Enrol users (a registrar's or trainer's choice) in one transaction; users must be ones the actor manages."""
     _require_manager(actor, course)
     report = EnrolReport()
     for user in users:
-        if not actor.can_manage(user) and not actor.is_admin:
+        if not may_enrol(actor, course, user):
             raise NotFoundError(_("No such user."))
         enrolment, created = _activate(user, course, actor, source)
         (report.enrolled.append(enrolment) if created else report.already.append(user))
@@ -214,7 +222,7 @@ def import_enrolments_csv(actor: User, course: Course, data: bytes | str, dry_ru
         key = (row.get("email") or row.get("username") or "").strip().lower()
         column = "email" if row.get("email") else "username"
         user = found.get(key)
-        if user is None or not (actor.is_admin or actor.can_manage(user)):
+        if user is None or not may_enrol(actor, course, user):
             report.errors.append(
                 {"row": line, "field": column, "message": _("No user '%(value)s' in your academies.", value=key)}
             )

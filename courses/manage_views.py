@@ -42,13 +42,14 @@ def _enrolled_message(enrolled: int, already: int) -> None:
     flash(_("%(n)d enrolled, %(m)d were enrolled already.", n=enrolled, m=already), "success")
 
 
-def _find_users(lines: str) -> tuple[list[User], list[str]]:
+def _find_users(course: Course, lines: str) -> tuple[list[User], list[str]]:
     wanted = [line.strip().lower() for line in lines.splitlines() if line.strip()]
     found = {}
     for user in db.session.scalars(select(User).where((User.email.in_(wanted)) | (User.username.in_(wanted)))):
         found[user.email], found[user.username] = user, user
-    users = [found[w] for w in wanted if w in found and current_user.can_manage(found[w])]
-    missing = [w for w in wanted if w not in found or not current_user.can_manage(found[w])]
+    allowed = {w for w in wanted if w in found and enrolments.may_enrol(current_user, course, found[w])}
+    users = [found[w] for w in wanted if w in allowed]
+    missing = [w for w in wanted if w not in allowed]
     return list(dict.fromkeys(users)), missing
 
 
@@ -60,7 +61,7 @@ def enrolment_list(course_id: int):
     report = None
     try:
         if "users-people" in request.form and users_form.validate_on_submit():
-            users, missing = _find_users(users_form.people.data)
+            users, missing = _find_users(course, users_form.people.data)
             if missing:
                 users_form.people.errors = [_("Not found in your academies: %(names)s", names=", ".join(missing))]
             else:

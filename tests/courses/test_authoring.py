@@ -145,3 +145,15 @@ def test_enrolment_page_reports_unknown_people(client, users, make_course):
         client, f"/teach/{course.id}/enrolments", {"users-people": "ghost@example.org"}, field="users-csrf_token"
     )
     assert response.status_code == 200 and "ghost@example.org" in response.get_data(as_text=True)
+
+
+def test_a_trainer_enrols_members_of_the_courses_academy_only(client, users, make_course, make_user, other_academy, db):
+    course = make_course()
+    outsider = make_user("outsider", roles={other_academy: ["learner"]})
+    login(client, users["trainer"])
+    page = f"/teach/{course.id}/enrolments"
+    refused = post_form(client, page, {"users-people": outsider.email}, field="users-csrf_token")
+    assert "Not found in your academies" in refused.get_data(as_text=True)
+    response = post_form(client, page, {"users-people": users["learner"].email}, field="users-csrf_token")
+    assert response.status_code == 302
+    assert "1 enrolled" in client.get(page).get_data(as_text=True)
