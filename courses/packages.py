@@ -494,7 +494,7 @@ def _lesson(reader: _Reader, module: ModulePlan, package: PackageFiles, language
     video = reader.optional_text("video_url", 500)
     if video and not video.startswith(VIDEO_HOSTS):
         reader.problems.add(_("Link a video on YouTube or Vimeo (https)."), reader.at("video_url"))
-    translations = _translations(reader, "translations", ("title",), languages, source)
+    translations = _translations(reader, "translations", ("title", "content_notice"), languages, source)
     base = f"lessons/{module.slug}/{slug}"
     body = _lesson_file(package, f"{base}.md", reader.problems, required=True)
     for lang in translations:
@@ -782,7 +782,10 @@ def _module_yaml(module: Module, course: Course, outputs: list[PartOutput]) -> d
 def _lesson_yaml(lesson: Lesson) -> dict:
     data: dict[str, Any] = {"slug": lesson.slug, "title": lesson.title}
     if lesson.translations:
-        data["translations"] = {lang: {"title": v.get("title", "")} for lang, v in sorted(lesson.translations.items())}
+        data["translations"] = {
+            lang: {k: v[k] for k in ("title", "content_notice") if v.get(k)}
+            for lang, v in sorted(lesson.translations.items())
+        }
     data.update(
         required=bool(lesson.required),
         completion_mode=lesson.completion_mode.value,
