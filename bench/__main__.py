@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bench import gift_import, lesson_page, pdf_render, submission_storm
+from bench import certificates_bench, gift_import, lesson_page, pdf_render, submission_storm
 
-BENCHMARKS = [lesson_page, pdf_render, gift_import, submission_storm]
+BENCHMARKS = [lesson_page, pdf_render, certificates_bench, gift_import, submission_storm]
 
 
 def main() -> None:
