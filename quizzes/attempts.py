@@ -28,7 +28,7 @@ from lms.exceptions import DomainError, NotFoundError
 from lms.extensions import db
 from lms.models import CohortMember, User
 from lms.models.base import utcnow
-from quizzes.bank import question_type
+from quizzes.bank import question_type, same_owner
 from quizzes.models import (
     Accommodation,
     Attempt,
@@ -242,15 +242,18 @@ def _draw(quiz: Quiz, seed: int) -> list[AttemptQuestion]:
 
 
 def _pool(slot: QuizSlot) -> list[Question]:
+    """The questions a random slot draws from: its category (of the course's or the academy's bank), with the
+    subcategories of the same bank by path when asked, having all the slot's tags."""
     category = slot.category
     query = select(Question).join(Question.category).where(Question.archived.is_(False))
     if slot.include_subcategories and category.path:
         query = query.where(
-            QuestionCategory.course_id == category.course_id,
-            (QuestionCategory.id == category.id) | QuestionCategory.path.startswith(category.path + "/"),
+            same_owner(category),
+            (QuestionCategory.id == category.id)
+            | QuestionCategory.path.startswith(category.path + "/", autoescape=True),
         )
     elif slot.include_subcategories:
-        query = query.where(QuestionCategory.course_id == category.course_id)
+        query = query.where(same_owner(category))
     else:
         query = query.where(Question.category_id == category.id)
     questions = list(db.session.scalars(query.order_by(Question.id)).unique())

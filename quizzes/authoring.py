@@ -20,7 +20,7 @@ from lms.accounts.services import managed_academies
 from lms.exceptions import DomainError, NotFoundError
 from lms.extensions import db
 from lms.models import Cohort, Membership, User
-from quizzes.bank import question_type, require_bank_editor
+from quizzes.bank import question_type, require_bank_editor, usable_by
 from quizzes.models import (
     REVIEW_ITEMS,
     REVIEW_TIMES,
@@ -144,9 +144,9 @@ def _mark(mark: Decimal | None, default: float) -> Decimal:
 
 
 def add_question_slot(actor: User | None, quiz: Quiz, question: Question, mark: Decimal | None = None) -> QuizSlot:
-    """Put a question of the course's bank in the quiz (once)."""
+    """Put a question of the course's bank, or of its academy's, in the quiz (once)."""
     require_bank_editor(actor, quiz.course)
-    if question.category.course_id != quiz.course_id:
+    if not usable_by(quiz.course, question.category):
         raise NotFoundError(_("No such question."))
     if any(s.question_id == question.id for s in quiz.slots):
         raise DomainError(_("The question is already in the quiz."), field="question")
@@ -172,9 +172,10 @@ def add_random_slot(
     mark: Decimal | None = None,
     include_subcategories: bool = False,
 ) -> QuizSlot:
-    """``count`` questions drawn at random, for each attempt, from a category of the course (with tags)."""
+    """``count`` questions drawn at random, for each attempt, from a category of the course's bank or of its
+    academy's (with tags)."""
     require_bank_editor(actor, quiz.course)
-    if category.course_id != quiz.course_id:
+    if not usable_by(quiz.course, category):
         raise NotFoundError(_("No such category."))
     if not 1 <= count <= 100:
         raise DomainError(_("Draw from 1 to 100 questions."), field="count")

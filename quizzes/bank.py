@@ -1,5 +1,8 @@
-"""The question bank: categories of a course, questions and their versions, import and export (GIFT, Moodle XML).
+"""The question bank: categories of a course or of an academy (shared by the academy's courses), questions and
+their versions, import and export (GIFT, Moodle XML).
 
+A bank has one owner: a course, or an academy. Trainers of the academy (and administrators) edit both the
+academy's bank and its courses' banks; a course's quizzes use questions of its own bank and of its academy's.
 Editing a question that an attempt already uses makes a new version (past attempts keep theirs); editing an
 unused one changes its current version in place. Imports are all or nothing: every question is converted and
 validated first, and any error means nothing is written.
@@ -12,13 +15,13 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, exists, func, select
 
 from courses.models import Course
 from lms import audit
 from lms.exceptions import DomainError, NotFoundError
 from lms.extensions import db
-from lms.models import User
+from lms.models import Academy, User
 from lms.models.base import utcnow
 from lms.registry import registry
 from quizzes.models import AttemptQuestion, Question, QuestionCategory, QuestionVersion
@@ -26,6 +29,8 @@ from quizzes.types import REGISTRY, ConfigError, QuestionType
 
 TEXT_FORMATS = ("moodle", "html", "plain", "markdown")
 CATEGORY_SEPARATOR = "/"
+
+Owner = Course | Academy  # who a bank belongs to
 
 
 def question_type(slug: str) -> type[QuestionType]:
@@ -36,70 +41,137 @@ def question_type(slug: str) -> type[QuestionType]:
     return qtype
 
 
-def require_bank_editor(actor: User | None, course: Course) -> None:
-    """Trainers of the course's academy (and administrators) edit its bank; others get NotFoundError."""
-    if actor is not None and not course.user_can_edit(actor):
-        raise NotFoundError(_("No such course."))
+# --- owners ----------------------------------------------------------------------------------------------------
+
+
+def academy_id_of(owner: Owner) -> int:
+    """The academy a bank belongs to: the academy itself, or the course's."""
+    return owner.id if isinstance(owner, Academy) else owner.academy_id
+
+
+def user_can_edit_bank(user: User, owner: Owner) -> bool:
+    """Trainers of the owning academy (and administrators) edit an academy's bank; a course's, as the course."""
+    if isinstance(owner, Course):
+        return owner.user_can_edit(user)
+    return user.is_authenticated and (user.is_admin or "trainer" in user.roles_in(owner.id))
+
+
+def require_bank_editor(actor: User | None, owner: Owner) -> None:
+    """Trainers of the course's (or the academy's) academy, and administrators, edit its bank; others get
+    NotFoundError (another academy's bank is invisible). ``actor`` None is the system (CLI, packages)."""
+    if actor is not None and not user_can_edit_bank(actor, owner):
+        raise NotFoundError(_("No such course.") if isinstance(owner, Course) else _("No such question bank."))
+
+
+def owned_by(owner: Owner) -> ColumnElement[bool]:
+    """The SQL condition "the category belongs to ``owner``'s bank"."""
+    if isinstance(owner, Academy):
+        return QuestionCategory.academy_id == owner.id
+    return QuestionCategory.course_id == owner.id
+
+
+def same_owner(category: QuestionCategory) -> ColumnElement[bool]:
+    """The SQL condition "the category is in the same bank as ``category``" (never matching on NULL)."""
+    if category.academy_id is not None:
+        return QuestionCategory.academy_id == category.academy_id
+    return QuestionCategory.course_id == category.course_id
+
+
+def owns(owner: Owner, category: QuestionCategory) -> bool:
+    """Whether ``category`` is in ``owner``'s own bank."""
+    if isinstance(owner, Academy):
+        return category.academy_id == owner.id
+    return category.course_id == owner.id
+
+
+def usable_by(course: Course, category: QuestionCategory) -> bool:
+    """Whether the course's quizzes may use the category: the course's own, or one of its academy's bank."""
+    return owns(course, category) or (category.academy_id is not None and category.academy_id == course.academy_id)
+
+
+def owner_of(question: Question) -> Owner:
+    """The course or the academy whose bank holds the question."""
+    return owner_of_category(question.category)
+
+
+def owner_of_category(category: QuestionCategory) -> Owner:
+    """The course or the academy whose bank holds the category."""
+    if category.academy_id is not None:
+        return db.session.get(Academy, category.academy_id)
+    return db.session.get(Course, category.course_id)
 
 
 # --- categories ------------------------------------------------------------------------------------------------
 
 
+def bank_categories(owner: Owner) -> list[QuestionCategory]:
+    """The bank's categories ordered by path (the top category, path "", first)."""
+    return list(db.session.scalars(select(QuestionCategory).where(owned_by(owner)).order_by(QuestionCategory.path)))
+
+
 def course_categories(course: Course) -> list[QuestionCategory]:
-    """The course's categories ordered by path (the top category, path "", first)."""
-    return list(
-        db.session.scalars(
-            select(QuestionCategory).where(QuestionCategory.course_id == course.id).order_by(QuestionCategory.path)
-        )
-    )
+    """The course's own categories ordered by path (see :func:`bank_categories`)."""
+    return bank_categories(course)
 
 
 def clean_path(path: str | None) -> str:
-    """A category path with blank parts and surrounding spaces removed ("" is the course's top category)."""
+    """A category path with blank parts and surrounding spaces removed ("" is the bank's top category)."""
     parts = [p.strip() for p in (path or "").split(CATEGORY_SEPARATOR)]
     return CATEGORY_SEPARATOR.join(p for p in parts if p)
 
 
-def category_for_path(course: Course, path: str | None) -> QuestionCategory:
-    """The course's category at ``path``, created with its parents when missing (no commit)."""
+def _owner_keys(owner: Owner) -> dict[str, int | None]:
+    if isinstance(owner, Academy):
+        return {"course_id": None, "academy_id": owner.id}
+    return {"course_id": owner.id, "academy_id": None}
+
+
+def category_for_path(owner: Owner, path: str | None) -> QuestionCategory:
+    """The bank's category at ``path``, created with its parents when missing (no commit)."""
     path = clean_path(path)
-    found = db.session.scalar(
-        select(QuestionCategory).where(QuestionCategory.course_id == course.id, QuestionCategory.path == path)
-    )
+    found = db.session.scalar(select(QuestionCategory).where(owned_by(owner), QuestionCategory.path == path))
     if found is not None:
         return found
     if len(path) > 1000 or any(len(p) > 200 for p in path.split(CATEGORY_SEPARATOR)):
         raise DomainError(_("A category name is too long."), field="category")
     if path:
-        parent = category_for_path(course, path.rsplit(CATEGORY_SEPARATOR, 1)[0] if CATEGORY_SEPARATOR in path else "")
-        category = QuestionCategory(
-            course_id=course.id, parent_id=parent.id, name=path.rsplit(CATEGORY_SEPARATOR, 1)[-1], path=path
-        )
+        parent = category_for_path(owner, path.rsplit(CATEGORY_SEPARATOR, 1)[0] if CATEGORY_SEPARATOR in path else "")
+        name = path.rsplit(CATEGORY_SEPARATOR, 1)[-1]
+        category = QuestionCategory(**_owner_keys(owner), parent_id=parent.id, name=name, path=path)
     else:
-        category = QuestionCategory(course_id=course.id, parent_id=None, name=_("Top"), path="")
+        category = QuestionCategory(**_owner_keys(owner), parent_id=None, name=_("Top"), path="")
     db.session.add(category)
     db.session.flush()
     return category
 
 
-def top_category(course: Course) -> QuestionCategory:
-    return category_for_path(course, "")
+def top_category(owner: Owner) -> QuestionCategory:
+    return category_for_path(owner, "")
 
 
-def category_of_course(course: Course, category_id: int) -> QuestionCategory:
+def category_of(owner: Owner, category_id: int) -> QuestionCategory:
+    """A category of ``owner``'s own bank, or NotFoundError."""
     category = db.session.get(QuestionCategory, category_id)
-    if category is None or category.course_id != course.id:
+    if category is None or not owns(owner, category):
         raise NotFoundError(_("No such category."))
     return category
 
 
-def create_category(actor: User | None, course: Course, path: str) -> QuestionCategory:
-    """Add a category (and its missing parents) to the course's bank."""
-    require_bank_editor(actor, course)
+def category_of_course(course: Course, category_id: int) -> QuestionCategory:
+    """A category the course's quizzes may draw from: the course's own, or its academy's; else NotFoundError."""
+    category = db.session.get(QuestionCategory, category_id)
+    if category is None or not usable_by(course, category):
+        raise NotFoundError(_("No such category."))
+    return category
+
+
+def create_category(actor: User | None, owner: Owner, path: str) -> QuestionCategory:
+    """Add a category (and its missing parents) to the course's or the academy's bank."""
+    require_bank_editor(actor, owner)
     if not clean_path(path):
         raise DomainError(_("Give the category a name."), field="path")
-    category = category_for_path(course, path)
-    audit.record("quizzes.category_created", actor=actor, obj=category, academy_id=course.academy_id)
+    category = category_for_path(owner, path)
+    audit.record("quizzes.category_created", actor=actor, obj=category, academy_id=academy_id_of(owner))
     db.session.commit()
     return category
 
@@ -160,10 +232,10 @@ def _new_version(question: Question, qtype: type[QuestionType], config: dict, fi
     question.current = version
 
 
-def add_question(actor: User | None, course: Course, fields: QuestionFields) -> Question:
-    """A new question in the course's bank (no commit: callers own the transaction)."""
+def add_question(actor: User | None, owner: Owner, fields: QuestionFields) -> Question:
+    """A new question in the course's or the academy's bank (no commit: callers own the transaction)."""
     qtype, config = _check(fields)
-    category = category_for_path(course, fields.category_path)
+    category = category_for_path(owner, fields.category_path)
     question = Question(
         category_id=category.id,
         name=fields.name.strip(),
@@ -177,23 +249,27 @@ def add_question(actor: User | None, course: Course, fields: QuestionFields) -> 
     return question
 
 
-def create_question(actor: User | None, course: Course, fields: QuestionFields) -> Question:
-    """Add a question to the course's bank (audited)."""
-    require_bank_editor(actor, course)
-    question = add_question(actor, course, fields)
-    audit.record("quizzes.question_created", actor=actor, obj=question, academy_id=course.academy_id)
+def create_question(actor: User | None, owner: Owner, fields: QuestionFields) -> Question:
+    """Add a question to the course's or the academy's bank (audited)."""
+    require_bank_editor(actor, owner)
+    question = add_question(actor, owner, fields)
+    audit.record("quizzes.question_created", actor=actor, obj=question, academy_id=academy_id_of(owner))
     db.session.commit()
     return question
 
 
 def version_used(version_id: int) -> bool:
+    """Whether an attempt uses the question version (editing it then makes a new version)."""
     return bool(db.session.scalar(select(exists().where(AttemptQuestion.version_id == version_id))))
 
 
 def update_question(actor: User | None, question: Question, fields: QuestionFields) -> bool:
-    """Save an edit; returns True when a new version was made (because attempts use the current one)."""
-    course = course_of(question)
-    require_bank_editor(actor, course)
+    """Save an edit; returns True when a new version was made (because attempts use the current one).
+
+    The question stays in its bank: an academy's question is edited by trainers of that academy, whichever of
+    its courses uses it."""
+    owner = owner_of(question)
+    require_bank_editor(actor, owner)
     if fields.qtype != question.qtype:
         raise DomainError(_("A question's type cannot change: make a new question."), field="type")
     qtype, config = _check(fields)
@@ -201,7 +277,7 @@ def update_question(actor: User | None, question: Question, fields: QuestionFiel
     question.tags = sorted({t.strip() for t in fields.tags if t.strip()})
     question.updated_at = utcnow()
     if fields.category_path is not None:
-        question.category_id = category_for_path(course, fields.category_path).id
+        question.category_id = category_for_path(owner, fields.category_path).id
     current = question.current
     versioned = current is None or version_used(current.id)
     if versioned:
@@ -213,21 +289,31 @@ def update_question(actor: User | None, question: Question, fields: QuestionFiel
         "quizzes.question_changed",
         actor=actor,
         obj=question,
-        academy_id=course.academy_id,
+        academy_id=academy_id_of(owner),
         details={"new_version": versioned, "version": question.current.number},
     )
     db.session.commit()
     return versioned
 
 
-def course_of(question: Question) -> Course:
-    category = question.category
-    return db.session.get(Course, category.course_id)
+def course_of(question: Question) -> Course | None:
+    """The course whose bank holds the question (None for a question of an academy's bank)."""
+    owner = owner_of(question)
+    return owner if isinstance(owner, Course) else None
+
+
+def question_of(owner: Owner, question_id: int) -> Question:
+    """A question of ``owner``'s own bank, or NotFoundError."""
+    question = db.session.get(Question, question_id)
+    if question is None or not owns(owner, question.category):
+        raise NotFoundError(_("No such question."))
+    return question
 
 
 def question_of_course(course: Course, question_id: int) -> Question:
+    """A question the course may use: of its own bank or of its academy's; else NotFoundError."""
     question = db.session.get(Question, question_id)
-    if question is None or question.category.course_id != course.id:
+    if question is None or not usable_by(course, question.category):
         raise NotFoundError(_("No such question."))
     return question
 
@@ -248,41 +334,41 @@ def fields_of(question: Question) -> QuestionFields:
 
 def duplicate_question(actor: User | None, question: Question) -> Question:
     """A copy of the question (its current version) in the same category, named "... (copy)"."""
-    course = course_of(question)
-    require_bank_editor(actor, course)
+    owner = owner_of(question)
+    require_bank_editor(actor, owner)
     fields = fields_of(question)
     fields.name = _("%(name)s (copy)", name=question.name)[:300]
-    copy = add_question(actor, course, fields)
-    audit.record("quizzes.question_duplicated", actor=actor, obj=copy, academy_id=course.academy_id)
+    copy = add_question(actor, owner, fields)
+    audit.record("quizzes.question_duplicated", actor=actor, obj=copy, academy_id=academy_id_of(owner))
     db.session.commit()
     return copy
 
 
-def move_questions(actor: User | None, course: Course, question_ids: list[int], category: QuestionCategory) -> int:
-    """Move questions of the course into one of its categories; returns how many moved."""
-    require_bank_editor(actor, course)
-    if category.course_id != course.id:
+def move_questions(actor: User | None, owner: Owner, question_ids: list[int], category: QuestionCategory) -> int:
+    """Move questions of a bank into one of its categories (never into another bank); returns how many moved."""
+    require_bank_editor(actor, owner)
+    if not owns(owner, category):
         raise NotFoundError(_("No such category."))
-    questions = [question_of_course(course, qid) for qid in question_ids]
+    questions = [question_of(owner, qid) for qid in question_ids]
     for question in questions:
         question.category_id = category.id
     audit.record(
         "quizzes.questions_moved",
         actor=actor,
         obj=category,
-        academy_id=course.academy_id,
+        academy_id=academy_id_of(owner),
         details={"questions": [q.id for q in questions]},
     )
     db.session.commit()
     return len(questions)
 
 
-def bank_questions(course: Course, category_id: int | None = None, tag: str | None = None) -> list[Question]:
-    """The course's questions (not archived), by category path and name, in one query."""
+def bank_questions(owner: Owner, category_id: int | None = None, tag: str | None = None) -> list[Question]:
+    """The bank's questions (not archived), by category path and name, in one query."""
     query = (
         select(Question)
         .join(Question.category)
-        .where(QuestionCategory.course_id == course.id, Question.archived.is_(False))
+        .where(owned_by(owner), Question.archived.is_(False))
         .order_by(QuestionCategory.path, Question.name, Question.id)
     )
     if category_id is not None:
@@ -351,19 +437,19 @@ class ImportReport:
 
 def import_questions(
     actor: User | None,
-    course: Course,
+    owner: Owner,
     questions: list[dict],
     lines: list[int] | None = None,
     parse_errors: list[dict] | None = None,
     dry_run: bool = False,
     source: str = "",
 ) -> ImportReport:
-    """Add parsed questions to the course's bank, all or nothing.
+    """Add parsed questions to the course's or the academy's bank, all or nothing.
 
     Every question is converted and validated before anything is written; errors carry the question's index
     and line. With errors (or ``dry_run``) nothing is written.
     """
-    require_bank_editor(actor, course)
+    require_bank_editor(actor, owner)
     report = ImportReport(questions=questions, errors=list(parse_errors or []))
     checked = []
     for index, line, exc in check_exchange(questions, lines, parse_errors):
@@ -374,13 +460,13 @@ def import_questions(
     if report.errors or dry_run:
         return report
     for fields in checked:
-        add_question(actor, course, fields)
+        add_question(actor, owner, fields)
     report.created = len(checked)
     audit.record(
         "quizzes.questions_imported",
         actor=actor,
-        obj=course,
-        academy_id=course.academy_id,
+        obj=owner,
+        academy_id=academy_id_of(owner),
         details={"count": len(checked), "source": source},
     )
     db.session.commit()

@@ -1,5 +1,9 @@
 """Trainers' pages under /teach/<course_id>/: the question bank (categories, questions, import and export) and
-the quiz builder (settings, fixed and random questions, overrides)."""
+the quiz builder (settings, fixed and random questions, overrides).
+
+The bank pages manage the course's own bank, or with ``?bank=academy`` (kept by every link and form) the shared
+bank of the course's academy; a question's own pages (edit, preview, duplicate) follow the bank that holds it.
+The quiz builder offers the questions and categories of both."""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ from courses.models import Course, Enrolment, EnrolmentStatus
 from lms.exceptions import DomainError, NotFoundError
 from lms.extensions import db
 from lms.forms import EmptyForm, show_error
-from lms.models import Cohort, User
+from lms.models import Academy, Cohort, User
 from lms.sanitize import clean_html
 from lms.security import access
 from quizzes import authoring, bank
@@ -56,6 +60,7 @@ bp = Blueprint("quizzes_teach", __name__, url_prefix="/teach", template_folder="
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 EXPORTS = {"gift": ("text/plain; charset=utf-8", "gift"), "xml": ("application/xml", "xml")}
+ACADEMY_BANK = "academy"  # the value of ?bank= that names the academy's shared bank
 T = TypeVar("T")
 
 
@@ -67,6 +72,16 @@ def _course(course_id: int) -> Course:
         return get_editable_course(current_user, course_id)
     except NotFoundError:
         abort(404)
+
+
+def _bank_owner(course: Course) -> bank.Owner:
+    """The bank a bank page manages: the course's own, or with ``?bank=academy`` its academy's shared bank."""
+    return course.academy if request.args.get("bank") == ACADEMY_BANK else course
+
+
+def _bank_key(owner: bank.Owner) -> str | None:
+    """The ``bank`` argument of links to ``owner``'s bank pages (None, left out of URLs, for a course's)."""
+    return ACADEMY_BANK if isinstance(owner, Academy) else None
 
 
 def _found(loader: Callable[..., T], *args) -> T:
@@ -93,22 +108,27 @@ def _category_label(category: QuestionCategory) -> str:
     return category.path or _("Top")
 
 
-def _category_choices(course: Course, categories: list[QuestionCategory] | None = None) -> list[tuple[int, str]]:
-    """The course's categories for a select; 0 stands for the top category until the bank has one."""
-    categories = bank.course_categories(course) if categories is None else categories
+def _category_choices(owner: bank.Owner, categories: list[QuestionCategory] | None = None) -> list[tuple[int, str]]:
+    """The bank's categories for a select; 0 stands for the top category until the bank has one."""
+    categories = bank.bank_categories(owner) if categories is None else categories
     choices = [(c.id, _category_label(c)) for c in categories]
     return choices if any(not c.path for c in categories) else [(0, _("Top")), *choices]
 
 
-def _category_path(course: Course, category_id: int) -> str:
-    return _found(bank.category_of_course, course, category_id).path if category_id else ""
+def _category_path(owner: bank.Owner, category_id: int) -> str:
+    return _found(bank.category_of, owner, category_id).path if category_id else ""
+
+
+def _bank_context(course: Course, owner: bank.Owner) -> dict:
+    """What every bank page's template needs to name the bank and keep ``?bank=`` in its links."""
+    return {"course": course, "bank_key": _bank_key(owner), "academy": course.academy}
 
 
 # --- question bank ---------------------------------------------------------------------------------------------
 
 
-def _bank_forms(course: Course, categories: list[QuestionCategory], questions: list[Question]) -> dict:
-    choices = _category_choices(course, categories)
+def _bank_forms(owner: bank.Owner, categories: list[QuestionCategory], questions: list[Question]) -> dict:
+    choices = _category_choices(owner, categories)
     category_form, import_form = CategoryForm(prefix="category"), ImportForm(prefix="import")
     move_form = MoveForm(prefix="move")
     category_form.parent.choices = import_form.category.choices = choices
@@ -119,23 +139,24 @@ def _bank_forms(course: Course, categories: list[QuestionCategory], questions: l
 
 def _render_bank(course: Course, **context) -> str:
     context = {"import_errors": None, "checked": None, **context}
-    categories = bank.course_categories(course)
-    everything = bank.bank_questions(course)
+    owner = _bank_owner(course)
+    categories = bank.bank_categories(owner)
+    everything = bank.bank_questions(owner)
     category_id = request.args.get("category", type=int)
-    category = _found(bank.category_of_course, course, category_id) if category_id else None
+    category = _found(bank.category_of, owner, category_id) if category_id else None
     tag = request.args.get("tag") or None
-    forms = _bank_forms(course, categories, everything)
+    forms = _bank_forms(owner, categories, everything)
     forms.update({k: v for k, v in context.items() if k.endswith("_form")})
     return render_template(
         "quizzes/teach_bank.html",
-        course=course,
+        **_bank_context(course, owner),
         categories=categories,
         counts=Counter(q.category_id for q in everything),
         total=len(everything),
         category=category,
         tag=tag,
         tags=sorted({t for q in everything for t in q.tags or []}),
-        questions=bank.bank_questions(course, category.id if category else None, tag),
+        questions=bank.bank_questions(owner, category.id if category else None, tag),
         labels={slug: bank.question_type(slug).label for slug in {q.qtype for q in everything}},
         exchange_types=EXCHANGE_TYPES,
         action_form=EmptyForm(),
@@ -147,7 +168,8 @@ def _render_bank(course: Course, **context) -> str:
 @bp.route("/<int:course_id>/questions", endpoint="bank")
 @access("trainer")
 def bank_page(course_id: int):
-    """The question bank: categories with counts, questions filtered by category and tag, import and export."""
+    """The question bank (the course's, or with ?bank=academy the academy's shared one): categories with counts,
+    questions filtered by category and tag, import and export."""
     return _render_bank(_course(course_id))
 
 
@@ -155,17 +177,18 @@ def bank_page(course_id: int):
 @access("trainer")
 def category_create(course_id: int):
     course = _course(course_id)
+    owner = _bank_owner(course)
     form = CategoryForm(prefix="category")
-    form.parent.choices = _category_choices(course)
+    form.parent.choices = _category_choices(owner)
     if form.validate_on_submit():
-        path = "/".join(p for p in (_category_path(course, form.parent.data), form.name.data) if p)
+        path = "/".join(p for p in (_category_path(owner, form.parent.data), form.name.data) if p)
         try:
-            category = bank.create_category(current_user, course, path)
+            category = bank.create_category(current_user, owner, path)
         except DomainError as exc:
             _show(form, exc, {"path": "name"})
         else:
             flash(_("The category %(name)s has been added.", name=category.path), "success")
-            return redirect(url_for(".bank", course_id=course.id, category=category.id))
+            return redirect(url_for(".bank", course_id=course.id, category=category.id, bank=_bank_key(owner)))
     return _render_bank(course, category_form=form)
 
 
@@ -173,18 +196,19 @@ def category_create(course_id: int):
 @access("trainer")
 def bank_move(course_id: int):
     course = _course(course_id)
+    owner = _bank_owner(course)
     form = MoveForm(prefix="move")
-    form.category.choices = [(c.id, _category_label(c)) for c in bank.course_categories(course)]
-    form.questions.choices = [(q.id, q.name) for q in bank.bank_questions(course)]
+    form.category.choices = [(c.id, _category_label(c)) for c in bank.bank_categories(owner)]
+    form.questions.choices = [(q.id, q.name) for q in bank.bank_questions(owner)]
     if form.validate_on_submit():
-        category = _found(bank.category_of_course, course, form.category.data)
+        category = _found(bank.category_of, owner, form.category.data)
         try:
-            moved = bank.move_questions(current_user, course, form.questions.data, category)
+            moved = bank.move_questions(current_user, owner, form.questions.data, category)
         except DomainError as exc:
             _show(form, exc)
         else:
             flash(ngettext("%(num)d question moved.", "%(num)d questions moved.", moved), "success")
-            return redirect(url_for(".bank", course_id=course.id, category=category.id))
+            return redirect(url_for(".bank", course_id=course.id, category=category.id, bank=_bank_key(owner)))
     return _render_bank(course, move_form=form)
 
 
@@ -215,16 +239,17 @@ def _numbered(parsed, report: bank.ImportReport) -> list[dict]:
 def bank_import(course_id: int):
     """Import a GIFT or Moodle XML file, all or nothing (or only check it)."""
     course = _course(course_id)
+    owner = _bank_owner(course)
     form = ImportForm(prefix="import")
-    form.category.choices = _category_choices(course)
+    form.category.choices = _category_choices(owner)
     errors, checked = None, None
     if form.validate_on_submit() and (parsed := _read_upload(form)) is not None:
-        default = _category_path(course, form.category.data) or None
+        default = _category_path(owner, form.category.data) or None
         for question in parsed.questions:
             question["category"] = question.get("category") or default
         report = bank.import_questions(
             current_user,
-            course,
+            owner,
             parsed.questions,
             parsed.lines,
             parsed.errors,
@@ -234,7 +259,7 @@ def bank_import(course_id: int):
         errors = _numbered(parsed, report)
         if not errors and not form.dry_run.data:
             flash(ngettext("%(num)d question imported.", "%(num)d questions imported.", report.created), "success")
-            return redirect(url_for(".bank", course_id=course.id))
+            return redirect(url_for(".bank", course_id=course.id, bank=_bank_key(owner)))
         checked = None if errors else len(parsed.questions)
     return _render_bank(course, import_form=form, import_errors=errors, checked=checked)
 
@@ -243,17 +268,17 @@ def bank_import(course_id: int):
 @access("trainer")
 def bank_export(course_id: int):
     """The bank (or one category) as a GIFT or Moodle XML download; types the formats lack are left out."""
-    course = _course(course_id)
+    owner = _bank_owner(_course(course_id))
     fmt = request.args.get("format", "gift")
     if fmt not in EXPORTS:
         abort(404)
     category_id = request.args.get("category", type=int)
-    category = _found(bank.category_of_course, course, category_id) if category_id else None
-    questions = bank.bank_questions(course, category.id if category else None)
+    category = _found(bank.category_of, owner, category_id) if category_id else None
+    questions = bank.bank_questions(owner, category.id if category else None)
     exchange = [bank.to_exchange(q) for q in questions if q.qtype in EXCHANGE_TYPES]
     data = write_gift(exchange) if fmt == "gift" else write_moodle_xml(exchange)
     mimetype, extension = EXPORTS[fmt]
-    name = course.slug + (f"-{slugify(category.path)}" if category and category.path else "")
+    name = owner.slug + (f"-{slugify(category.path)}" if category and category.path else "")
     return Response(
         data,
         mimetype=mimetype,
@@ -264,9 +289,9 @@ def bank_export(course_id: int):
 # --- question editor -------------------------------------------------------------------------------------------
 
 
-def _question_form(course: Course, question: Question | None) -> QuestionForm:
+def _question_form(owner: bank.Owner, question: Question | None) -> QuestionForm:
     form = QuestionForm()
-    form.category.choices = _category_choices(course)
+    form.category.choices = _category_choices(owner)
     if question is not None:
         form.kind.data = editor_kind(question.qtype)  # a question's type never changes
         if request.method == "GET":
@@ -278,7 +303,7 @@ def _question_form(course: Course, question: Question | None) -> QuestionForm:
     return form
 
 
-def _question_fields(course: Course, form: QuestionForm, question: Question | None) -> bank.QuestionFields | None:
+def _question_fields(owner: bank.Owner, form: QuestionForm, question: Question | None) -> bank.QuestionFields | None:
     """QuestionFields from the editor, or None with the errors put on the text field."""
     grading = question.current.config.get("grading") if question is not None else None
     try:
@@ -294,17 +319,17 @@ def _question_fields(course: Course, form: QuestionForm, question: Question | No
     fields.name = (form.name.data or "").strip() or fields.name
     fields.tags = split_tags(form.tags.data)
     fields.default_mark = Decimal("1") if form.default_mark.data is None else form.default_mark.data
-    fields.category_path = _category_path(course, form.category.data)
+    fields.category_path = _category_path(owner, form.category.data)
     if fields.qtype == "cloze":
         fields.text = ""  # the markup (the answer key) lives in the config only
     return fields
 
 
-def _render_question_form(course: Course, form: QuestionForm, question: Question | None) -> str:
+def _render_question_form(course: Course, owner: bank.Owner, form: QuestionForm, question: Question | None) -> str:
     used = question is not None and bank.version_used(question.current_version_id)
     return render_template(
         "quizzes/teach_question_form.html",
-        course=course,
+        **_bank_context(course, owner),
         form=form,
         question=question,
         used=used,
@@ -316,35 +341,44 @@ def _render_question_form(course: Course, form: QuestionForm, question: Question
 @access("trainer")
 def question_create(course_id: int):
     course = _course(course_id)
-    form = _question_form(course, None)
+    owner = _bank_owner(course)
+    form = _question_form(owner, None)
     if request.method == "GET" and (category_id := request.args.get("category", type=int)):
         form.category.data = category_id
-    if form.validate_on_submit() and (fields := _question_fields(course, form, None)) is not None:
+    if form.validate_on_submit() and (fields := _question_fields(owner, form, None)) is not None:
         try:
-            question = bank.create_question(current_user, course, fields)
+            question = bank.create_question(current_user, owner, fields)
         except DomainError as exc:
             _show(form, exc, fallback="source")
         else:
             flash(_("The question %(name)s has been added.", name=question.name), "success")
-            return redirect(url_for(".bank", course_id=course.id, category=question.category_id))
-    return _render_question_form(course, form, None)
+            return redirect(url_for(".bank", course_id=course.id, category=question.category_id, bank=_bank_key(owner)))
+    return _render_question_form(course, owner, form, None)
 
 
 @bp.route("/<int:course_id>/questions/<int:question_id>/edit", methods=["GET", "POST"])
 @access("trainer")
 def question_edit(course_id: int, question_id: int):
+    """Edit a question of the course's bank or of its academy's (which stays in the academy's bank)."""
     course = _course(course_id)
     question = _found(bank.question_of_course, course, question_id)
-    form = _question_form(course, question)
-    if form.validate_on_submit() and (fields := _question_fields(course, form, question)) is not None:
+    owner = bank.owner_of(question)
+    form = _question_form(owner, question)
+    if form.validate_on_submit() and (fields := _question_fields(owner, form, question)) is not None:
         try:
-            versioned = bank.update_question(current_user, question, fields)
+            versioned = _found(bank.update_question, current_user, question, fields)
         except DomainError as exc:
             _show(form, exc, fallback="source")
         else:
             _saved_message(question, versioned)
-            return redirect(url_for(".question_edit", course_id=course.id, question_id=question.id))
-    return _render_question_form(course, form, question)
+            return redirect(_question_url(".question_edit", course, question))
+    return _render_question_form(course, owner, form, question)
+
+
+def _question_url(endpoint: str, course: Course, question: Question, **values) -> str:
+    """The URL of one of a question's pages, naming the bank that holds it."""
+    key = _bank_key(bank.owner_of(question))
+    return url_for(endpoint, course_id=course.id, question_id=question.id, bank=key, **values)
 
 
 def _saved_message(question: Question, versioned: bool) -> None:
@@ -365,9 +399,9 @@ def question_duplicate(course_id: int, question_id: int):
     question = _found(bank.question_of_course, course, question_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    copy = bank.duplicate_question(current_user, question)
+    copy = _found(bank.duplicate_question, current_user, question)
     flash(_("The copy %(name)s has been made.", name=copy.name), "success")
-    return redirect(url_for(".question_edit", course_id=course.id, question_id=copy.id))
+    return redirect(_question_url(".question_edit", course, copy))
 
 
 def _preview(question: Question, seed: int) -> RenderedQuestion:
@@ -412,7 +446,7 @@ def question_preview(course_id: int, question_id: int):
     config = question.current.config
     return render_template(
         "quizzes/teach_question_preview.html",
-        course=course,
+        **_bank_context(course, bank.owner_of(question)),
         question=question,
         label=qtype.label,
         rendered=_preview(question, seed),
@@ -527,18 +561,38 @@ def quiz_edit(course_id: int, quiz_id: int):
 # --- a quiz's questions ----------------------------------------------------------------------------------------
 
 
+def _usable_label(course: Course, category: QuestionCategory) -> str:
+    """A category's name in the quiz builder: shared ones of the academy say so."""
+    if category.academy_id is None:
+        return _category_label(category)
+    return _("Shared (%(academy)s): %(category)s", academy=course.academy.name, category=_category_label(category))
+
+
+def _usable_categories(course: Course) -> list[tuple[int, str]]:
+    """The categories the course's quizzes may use, labelled: the course's own, then its academy's shared ones."""
+    categories = bank.bank_categories(course) + bank.bank_categories(course.academy)
+    return [(c.id, _usable_label(course, c)) for c in categories]
+
+
+def _question_label(course: Course, question: Question) -> str:
+    label = f"{question.name} ({bank.question_type(question.qtype).label})"
+    if question.category.academy_id is None:
+        return label
+    return f"{label} · " + _("shared by %(academy)s", academy=course.academy.name)
+
+
 def _slot_forms(course: Course, quiz: Quiz, category_id: int | None) -> tuple[FixedSlotsForm, RandomSlotForm]:
+    """The forms adding fixed questions and random draws, offering the course's bank and its academy's."""
     fixed, drawn = FixedSlotsForm(prefix="fixed"), RandomSlotForm(prefix="random")
-    everything, taken = bank.bank_questions(course), {slot.question_id for slot in quiz.slots}
+    everything = bank.bank_questions(course) + bank.bank_questions(course.academy)
+    taken = {slot.question_id for slot in quiz.slots}
     fixed.questions.choices = [
-        (q.id, f"{q.name} ({bank.question_type(q.qtype).label})")
+        (q.id, _question_label(course, q))
         for q in everything
         if q.id not in taken and category_id in (None, q.category_id)
     ]
     counts = Counter(q.category_id for q in everything)
-    drawn.category.choices = [
-        (c.id, f"{_category_label(c)} ({counts.get(c.id, 0)})") for c in bank.course_categories(course)
-    ]
+    drawn.category.choices = [(cid, f"{label} ({counts.get(cid, 0)})") for cid, label in _usable_categories(course)]
     return fixed, drawn
 
 
@@ -552,8 +606,9 @@ def _render_quiz_questions(course: Course, quiz: Quiz, **forms) -> str:
         quiz=quiz,
         fixed_form=forms.get("fixed_form", fixed),
         random_form=forms.get("random_form", drawn),
-        categories=bank.course_categories(course),
+        categories=_usable_categories(course),
         category=category,
+        academy=course.academy,
         total=_total_marks(quiz),
         question_count=_question_count(quiz),
         labels={
