@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import event
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +54,12 @@ def _init_extensions(app: Flask) -> None:
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
     limiter.init_app(app)
+    # Flask-Limiter keeps "enabled" on its one (module-level) object, so the last app initialised would decide
+    # for every app in the process; each app's own RATELIMIT_ENABLED decides for its requests instead.
+    limiter.enabled = True
+    if not getattr(limiter, "_lms_filter", False):
+        limiter.request_filter(lambda: not current_app.config.get("RATELIMIT_ENABLED", True))
+        limiter._lms_filter = True
     _init_login(app, login_manager)
 
 
