@@ -148,3 +148,52 @@ def test_export_import_export_is_identical(db, academy, package, tmp_path):
     assert packages.import_package(tmp_path / "export", academy=academy).action == "created"
     course = db.session.scalar(select(Course).where(Course.slug == slug))
     assert packages.export_files(course) == first
+
+
+def _right_response(qtype: str, config: dict):
+    """A response that earns full marks, from the question's own answer key (the test plays a perfect learner)."""
+    from quizzes.types import Match
+
+    if qtype == "multichoice":
+        chosen = [a["id"] for a in config["answers"] if a["fraction"] > 0]
+        return chosen if not config["single"] else [max(config["answers"], key=lambda a: a["fraction"])["id"]]
+    if qtype == "truefalse":
+        return config["correct"]
+    if qtype in ("shortanswer", "numerical"):
+        best = max(config["answers"], key=lambda a: a["fraction"])
+        return best.get("value", best.get("text"))
+    if qtype == "match":
+        ids = {text: choice for choice, text in Match.choices(config).items()}
+        return {p["id"]: ids[p["answer"]] for p in config["pairs"] if p["text"]}
+    return None
+
+
+def test_the_demo_learner_completes_digital_forensics_and_gets_a_certificate(db, academy, users):
+    from certificates.models import Certificate
+    from courses import enrolment as enrolments
+    from courses import progress
+    from quizzes import attempts
+    from quizzes.models import Quiz
+
+    packages.import_package(CONTENT / "digital-forensics-first-responders", academy=academy)
+    course = db.session.scalar(select(Course).where(Course.slug == "digital-forensics-first-responders"))
+    learner = users["learner"]
+    enrolment = enrolments.self_enrol(learner, course)
+    outline = progress.build_outline(enrolment)
+    for state in outline.lessons:
+        if state.lesson.content_notice:
+            progress.acknowledge_notice(outline, state.lesson.lesson_id)
+        progress.complete_lesson(outline, state.lesson.lesson_id)
+        outline = progress.build_outline(enrolment)
+    assert enrolment.completed_at is None  # the quizzes are not passed yet
+    for quiz in db.session.scalars(select(Quiz).where(Quiz.course_id == course.id)):
+        attempt = attempts.start_attempt(learner, quiz)
+        for item in attempt.items:
+            item.response = _right_response(item.version.qtype, item.version.config)
+        db.session.commit()
+        attempts.finish_attempt(attempt, by="learner")
+        assert attempt.passed, quiz.slug
+    db.session.refresh(enrolment)
+    assert enrolment.completed_at is not None
+    certificate = db.session.scalar(select(Certificate).where(Certificate.user_id == learner.id))
+    assert certificate is not None and certificate.curriculum_code == "DEMO-DF-101"
