@@ -17,7 +17,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Boolean,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -30,11 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.extensions import db
 from lms.models import Academy, User
-from lms.models.base import UTCDateTime, utcnow
-
-
-def _enum(cls):
-    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+from lms.models.base import UTCDateTime, string_enum, utcnow
 
 
 class CourseStatus(enum.StrEnum):
@@ -64,7 +59,7 @@ class Course(db.Model):
     translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
     academy_id: Mapped[int] = mapped_column(ForeignKey("lms_academy.id", ondelete="RESTRICT"), index=True)
     estimated_hours: Mapped[Decimal] = mapped_column(Numeric(6, 1), default=Decimal("1.0"))
-    status: Mapped[CourseStatus] = mapped_column(_enum(CourseStatus), default=CourseStatus.DRAFT, index=True)
+    status: Mapped[CourseStatus] = mapped_column(string_enum(CourseStatus), default=CourseStatus.DRAFT, index=True)
     self_enrolment: Mapped[bool] = mapped_column(Boolean, default=False)
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     enrolment_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -146,7 +141,7 @@ class Lesson(db.Model):
     title: Mapped[str] = mapped_column(String(300))
     body_markdown: Mapped[str] = mapped_column(Text, default="")
     required: Mapped[bool] = mapped_column(Boolean, default=True)
-    completion_mode: Mapped[CompletionMode] = mapped_column(_enum(CompletionMode), default=CompletionMode.MARK)
+    completion_mode: Mapped[CompletionMode] = mapped_column(string_enum(CompletionMode), default=CompletionMode.MARK)
     content_notice: Mapped[str | None] = mapped_column(Text)
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     video_url: Mapped[str | None] = mapped_column(String(500))
@@ -203,7 +198,7 @@ class VersionLesson(db.Model):
     title: Mapped[str] = mapped_column(String(300))
     body_html: Mapped[str] = mapped_column(Text, default="")  # sanitized when published
     required: Mapped[bool] = mapped_column(Boolean, default=True)
-    completion_mode: Mapped[CompletionMode] = mapped_column(_enum(CompletionMode), default=CompletionMode.MARK)
+    completion_mode: Mapped[CompletionMode] = mapped_column(string_enum(CompletionMode), default=CompletionMode.MARK)
     content_notice: Mapped[str | None] = mapped_column(Text)
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     video_url: Mapped[str | None] = mapped_column(String(500))
@@ -243,7 +238,7 @@ class Enrolment(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("lms_user.id", ondelete="CASCADE"), index=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses_course.id", ondelete="CASCADE"))
     version_id: Mapped[int] = mapped_column(ForeignKey("courses_version.id", ondelete="RESTRICT"))
-    status: Mapped[EnrolmentStatus] = mapped_column(_enum(EnrolmentStatus), default=EnrolmentStatus.ACTIVE)
+    status: Mapped[EnrolmentStatus] = mapped_column(string_enum(EnrolmentStatus), default=EnrolmentStatus.ACTIVE)
     source: Mapped[str] = mapped_column(String(16), default="self")  # self | registrar | cohort | import | api
     enrolled_by_id: Mapped[int | None] = mapped_column(ForeignKey("lms_user.id", ondelete="SET NULL"))
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -18,7 +18,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -32,11 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from courses.models import Course
 from lms.extensions import db
 from lms.models import User
-from lms.models.base import UTCDateTime, utcnow
-
-
-def _enum(cls):
-    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+from lms.models.base import UTCDateTime, string_enum, utcnow
 
 
 class QuestionCategory(db.Model):
@@ -147,7 +142,7 @@ class Quiz(db.Model):
     translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
     pass_mark: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("70"))  # percent
     attempts_allowed: Mapped[int] = mapped_column(Integer, default=0)  # 0 = unlimited
-    grading_method: Mapped[GradingMethod] = mapped_column(_enum(GradingMethod), default=GradingMethod.HIGHEST)
+    grading_method: Mapped[GradingMethod] = mapped_column(string_enum(GradingMethod), default=GradingMethod.HIGHEST)
     open_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     close_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     time_limit_minutes: Mapped[int | None] = mapped_column(Integer)
@@ -204,7 +199,7 @@ class Attempt(db.Model):
     quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes_quiz.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("lms_user.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
-    state: Mapped[AttemptState] = mapped_column(_enum(AttemptState), default=AttemptState.IN_PROGRESS)
+    state: Mapped[AttemptState] = mapped_column(string_enum(AttemptState), default=AttemptState.IN_PROGRESS)
     seed: Mapped[int] = mapped_column(Integer)
     # Each accepted save increments it; a save naming an older number (another tab) is refused.
     seq: Mapped[int] = mapped_column(Integer, default=0)
