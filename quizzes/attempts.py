@@ -313,8 +313,8 @@ def save_responses(attempt: Attempt, seq: int, form: Any, positions: list[int], 
         if item.position in parsed:
             item.response, item.saved_at = parsed[item.position], now
     db.session.commit()
-    db.session.refresh(attempt)
-    return attempt.seq
+    # The conditional UPDATE above succeeded, so the number is now exactly one more (no reload needed).
+    return seq + 1
 
 
 def submit_attempt(

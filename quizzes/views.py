@@ -181,13 +181,14 @@ def autosave(attempt_id: int):
     attempt = _attempt_or_404(attempt_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
+    now = utcnow()
     try:
-        seq = service.save_responses(attempt, _seq(), request.form, _positions())
+        seq = service.save_responses(attempt, _seq(), request.form, _positions(), now)
     except service.TimeUpError as exc:
         return _json_error(410, "time_up", exc.message)
     except service.StaleSaveError as exc:
         return _json_error(409, "stale", exc.message)
-    return jsonify({"seq": seq, "saved_at": attempt.last_saved_at.isoformat()})
+    return jsonify({"seq": seq, "saved_at": now.isoformat()})
 
 
 def _json_error(status: int, code: str, message: str):
