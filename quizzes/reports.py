@@ -675,11 +675,11 @@ def question_columns() -> list[str]:
 
 
 def summary_columns() -> list[str]:
-    return [_("Figure"), _("Value"), _("% of the maximum marks")]
+    return [_("Figure"), _("Value"), _("Share of the maximum marks (%)")]
 
 
 def response_columns() -> list[str]:
-    return [_("Position"), _("Question"), _("Response"), _("Count"), _("% of attempts")]
+    return [_("Position"), _("Question"), _("Response"), _("Count"), _("Share of attempts (%)")]
 
 
 def legend() -> list[tuple[str, str]]:
@@ -704,8 +704,8 @@ def legend() -> list[tuple[str, str]]:
         (
             _("Cronbach's alpha"),
             _(
-                "The coefficient of internal consistency: do the questions measure the same thing? Above 75 % "
-                "is good, below 64 % is unsatisfactory."
+                "The coefficient of internal consistency: do the questions measure the same thing? Above 75 percent "
+                "is good, below 64 percent is unsatisfactory."
             ),  # fmt: skip
         ),
         (_("Error ratio"), _("The share of the spread of totals due to chance rather than ability: lower is better.")),
