@@ -51,13 +51,16 @@ _PROTECTED = re.compile(
     r"|\b(?:https?|ftp|mailto):[^\s)<>\"]+"
     r"|\bwww\.[^\s)<>\"]+"
     r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-    r"|%\(\w+\)[sdfr]|%[sdf]|\{\w*\}"
+    r"|%\(\w+\)[sdfr]|%[sdf]|\{[^{}\s]*\}"
+    r"|\b[\w-]+(?:/[\w.-]+)*\.(?:yaml|yml|md|zip|csv|json|xml|gift|pdf|png|jpe?g|txt|py)\b"
+    r"|\[(?:html|plain|moodle|markdown)\]"
+    r"|\b[A-Za-z]+_[A-Za-z_]+\b"
     r"|\{\{.*?\}\}|\{%.*?%\}"
 )
 
 
-def _word_to_cyrillic(word: str) -> str:
-    if _FOREIGN.search(word) or word in _KEEP_LATIN:
+def _word_to_cyrillic(word: str, keep: frozenset[str] = frozenset()) -> str:
+    if _FOREIGN.search(word) or word in _KEEP_LATIN or word in keep:
         return word
     lower = word.lower()
     split_at = set()
@@ -83,7 +86,7 @@ def _word_to_cyrillic(word: str) -> str:
     return "".join(out)
 
 
-def latin_to_cyrillic(text: str) -> str:
+def latin_to_cyrillic(text: str, keep: frozenset[str] = frozenset()) -> str:
     """Serbian Latin text in Cyrillic (plain text: no markup is protected). A foreign name stays whole: the
     capitalised words right after a foreign word stay Latin too ("WeProtect Global Alliance")."""
     out = []
@@ -96,7 +99,7 @@ def latin_to_cyrillic(text: str) -> str:
         if in_foreign_name and gap == " " and word[0].isupper():
             out.append(word)
         else:
-            converted = _word_to_cyrillic(word)
+            converted = _word_to_cyrillic(word, keep)
             in_foreign_name = converted == word and bool(_FOREIGN.search(word))
             out.append(converted)
         last = match.end()
@@ -134,10 +137,11 @@ def _outside_markup(text: str, convert) -> str:
     return "".join(pieces)
 
 
-def latin_to_cyrillic_markup(text: str) -> str:
+def latin_to_cyrillic_markup(text: str, keep: frozenset[str] = frozenset()) -> str:
     """Like :func:`latin_to_cyrillic`, for HTML, Markdown or a message catalog entry: tags, link targets, code,
-    URLs, e-mail addresses and placeholders stay as they are."""
-    return _outside_markup(text, latin_to_cyrillic)
+    URLs, e-mail addresses and placeholders stay as they are, and so do the words in ``keep`` (for a catalog:
+    the literal names a translation copies from its English msgid, such as CSV columns or YAML values)."""
+    return _outside_markup(text, lambda part: latin_to_cyrillic(part, keep))
 
 
 def cyrillic_to_latin_markup(text: str) -> str:
@@ -146,7 +150,7 @@ def cyrillic_to_latin_markup(text: str) -> str:
 
 
 def script_of(text: str) -> str | None:
-    """"Cyrl" or "Latn", whichever script most letters of ``text`` are in (None: no letters)."""
+    """ "Cyrl" or "Latn", whichever script most letters of ``text`` are in (None: no letters)."""
     cyrillic = len(_CYRILLIC_WORD.findall(text))
     latin = len(_WORD.findall(text))
     if not cyrillic and not latin:

@@ -141,10 +141,13 @@ def cmd_cyrillic(args) -> int:
         latin = by_id.get(key)
         if latin is None or _missing(latin):
             continue
+        english = " ".join(message.id) if isinstance(message.id, tuple | list) else message.id
+        # Words the translation copies from the English (CSV columns, YAML values, product names) stay Latin.
+        keep = frozenset(w for w in re.findall(r"[A-Za-z][A-Za-z0-9_-]{2,}", english))
         if isinstance(latin.string, tuple | list):
-            message.string = tuple(latin_to_cyrillic_markup(form) for form in latin.string)
+            message.string = tuple(latin_to_cyrillic_markup(form, keep) for form in latin.string)
         else:
-            message.string = latin_to_cyrillic_markup(latin.string)
+            message.string = latin_to_cyrillic_markup(latin.string, keep)
         message.flags.discard("fuzzy")
         written += 1
     save("sr_Cyrl", target)
