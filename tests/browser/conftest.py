@@ -68,6 +68,15 @@ def live_server() -> Iterator[dict]:
         reset_schema()
         accounts, _context = load_demo(DEMO_PASSWORD)
         secrets_ = {a.username: a.totp_secret for a in accounts}
+        # These journeys find controls by their English labels, so every demo account reads English here (the
+        # demo gives them their own languages, now translated); journeys in the learners' languages: issue 8.
+        from sqlalchemy import update
+
+        from lms.extensions import db as _db
+        from lms.models import User
+
+        _db.session.execute(update(User).values(language="en"))
+        _db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
