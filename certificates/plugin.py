@@ -120,6 +120,7 @@ class CertificatesPlugin(Plugin):
         from certificates.cli import certificates_group
         from certificates.demo import load_demo
         from certificates.package_part import PART
+        from certificates.privacy import init_app as init_privacy
         from certificates.views import bp
         from lms import signals
         from lms.cli import add_command
@@ -127,6 +128,7 @@ class CertificatesPlugin(Plugin):
         from lms.nav import NavItem, add_nav_item
         from lms.registry import registry
 
+        init_privacy(app)  # the certificates part of a user's data download
         app.register_blueprint(bp)
         app.register_blueprint(admin_bp)
         add_command(app, certificates_group)

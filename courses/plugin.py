@@ -93,6 +93,7 @@ class CoursesPlugin(Plugin):
         from courses import models  # noqa: F401 - registers the tables with the metadata
         from courses.cli import courses_group
         from courses.manage_views import bp as manage_bp
+        from courses.privacy import init_app as init_privacy
         from courses.teach_views import bp as teach_bp
         from courses.views import bp as courses_bp
         from lms.cli import add_command
@@ -100,6 +101,7 @@ class CoursesPlugin(Plugin):
         from lms.nav import NavItem, add_nav_item
         from lms.registry import registry
 
+        init_privacy(app)  # the courses part of a user's data download
         app.register_blueprint(courses_bp)
         app.register_blueprint(teach_bp)
         app.register_blueprint(manage_bp)

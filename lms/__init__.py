@@ -120,6 +120,7 @@ def _register_core(app: Flask) -> None:
     from flask_babel import get_locale
     from flask_babel import lazy_gettext as _l
 
+    from lms import privacy
     from lms.academies.views import bp as academies_bp
     from lms.accounts.services import count_users_by_status
     from lms.accounts.views import bp as accounts_bp
@@ -134,6 +135,7 @@ def _register_core(app: Flask) -> None:
 
     for bp in (main_bp, auth_bp, accounts_bp, academies_bp, cohorts_bp, audit_bp):
         app.register_blueprint(bp)
+    privacy.init_app(app)
     add_nav_item(app, NavItem("dashboard", _l("Dashboard"), "main.dashboard", "login", 10))
     add_nav_item(app, NavItem("users", _l("Users"), "accounts.user_list", "registrar", 80))
     add_nav_item(app, NavItem("cohorts", _l("Cohorts"), "cohorts.cohort_list", "registrar", 82))

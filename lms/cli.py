@@ -18,6 +18,7 @@ from sqlalchemy import select
 from lms.exceptions import DomainError
 from lms.extensions import db
 from lms.models import COUNTRIES, PROFESSIONS, ROLES, Academy, User
+from lms.privacy.cli import privacy_group
 
 
 def add_command(app: Flask, command: click.Command) -> None:
@@ -35,6 +36,7 @@ def init_app(app: Flask) -> None:
     group = AppGroup("lms", help="Learning-management system commands.")
     group.add_command(demo_command)
     group.add_command(users_group)
+    group.add_command(privacy_group)
     app.cli.add_command(group)
     app.extensions["lms.cli"] = group
 

@@ -35,6 +35,7 @@ ENV_SETTINGS = {
     "ARGON2_PARALLELISM": "LMS_ARGON2_PARALLELISM",
     "ARGON2_CONCURRENCY": "LMS_ARGON2_CONCURRENCY",
     "LOGIN_RATE_LIMIT": "LMS_LOGIN_RATE_LIMIT",
+    "AUDIT_RETENTION_DAYS": "LMS_AUDIT_RETENTION_DAYS",
 }
 
 BOOLEAN_SETTINGS = {"LMS_SELF_REGISTRATION", "LMS_MAIL_USE_TLS"}
@@ -44,6 +45,7 @@ INTEGER_SETTINGS = {
     "LMS_ARGON2_TIME_COST",
     "LMS_ARGON2_PARALLELISM",
     "LMS_ARGON2_CONCURRENCY",
+    "LMS_AUDIT_RETENTION_DAYS",
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -70,6 +72,8 @@ DEFAULTS: dict[str, Any] = {
     "LMS_TWO_FACTOR_ROLES": ("administrator", "registrar"),
     "LMS_RESET_TOKEN_HOURS": 2,
     "LMS_INVITATION_DAYS": 14,
+    # Audit events older than this are deleted by `lms privacy purge` (run daily); 0 or empty keeps them forever.
+    "LMS_AUDIT_RETENTION_DAYS": 730,
     "LMS_LANGUAGES": ("en", "bs", "hr", "sr_Latn", "sr_Cyrl", "sq", "mk"),
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SESSION_COOKIE_HTTPONLY": True,

@@ -15,6 +15,9 @@ user_signed_out = _signals.signal("user-signed-out")
 user_created = _signals.signal("user-created")
 #: An account was deactivated. kwargs: ``user``, ``actor``.
 user_deactivated = _signals.signal("user-deactivated")
+#: An administrator anonymised an account (lms.privacy); receivers erase the personal data they keep about the
+#: user (the row stays, with a neutral name). kwargs: ``user``, ``actor``.
+user_anonymised = _signals.signal("user-anonymised")
 #: A role was granted or removed. kwargs: ``user``, ``academy``, ``role``, ``granted`` (bool), ``actor``.
 role_changed = _signals.signal("role-changed")
 #: A learner completed a lesson. kwargs: ``user``, ``lesson_id``, ``enrolment``. Sent by the courses plugin.

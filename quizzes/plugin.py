@@ -50,6 +50,9 @@ class QuizzesPlugin(Plugin):
         from quizzes.types import register_builtin_types
 
         register_builtin_types(app)
+        from quizzes import privacy
+
+        privacy.init_app(app)  # the quizzes part of a user's data download; erasure on user_anonymised
         registry("completion_checks", app).register("quizzes_passed", _quizzes_passed)
         registry("course_counts", app).register("quizzes", _quiz_counts)
         registry("outline_items", app).register("quizzes", _outline_items)

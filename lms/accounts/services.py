@@ -284,6 +284,8 @@ def set_status(actor: User, user: User, status: UserStatus) -> None:
     """Approve, deactivate or reactivate an account. Deactivation ends every session of the user."""
     if user.id == actor.id and status != UserStatus.ACTIVE:
         raise DomainError(_("You cannot deactivate your own account."))
+    if user.anonymised_at is not None:
+        raise DomainError(_("This account has been anonymised: it stays deactivated."))
     previous = user.status
     if previous == status:
         return

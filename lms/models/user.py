@@ -77,6 +77,9 @@ class User(db.Model):
     totp_last_step: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when an administrator anonymised the account (lms.privacy): its personal data is erased, the row stays
+    # so that attempts and certificates keep their link; the status is DEACTIVATED, so it cannot sign in.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
