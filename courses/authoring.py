@@ -11,6 +11,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from courses import languages
 from courses.models import (
     CompletionMode,
     Course,
@@ -348,6 +349,7 @@ def freeze_version(actor: User | None, course: Course, note: str = "") -> Course
                 title=module.title,
                 summary=module.summary,
                 requires=list(module.requires or []),
+                translations=_frozen_translations("module", module, ("title", "summary")),
             )
         )
         for l_pos, lesson in enumerate(module.lessons, start=1):
@@ -364,12 +366,28 @@ def freeze_version(actor: User | None, course: Course, note: str = "") -> Course
                     content_notice=lesson.content_notice,
                     restricted=lesson.restricted,
                     video_url=lesson.video_url,
+                    translations=_frozen_translations("lesson", lesson, ("title", "content_notice")),
+                    translated_bodies={
+                        lang: render_markdown(values["body_markdown"])
+                        for lang, values in sorted((lesson.translations or {}).items())
+                        if values.get("body_markdown")
+                    },
                 )
             )
     course.current_version_id = version.id
     course.status = CourseStatus.PUBLISHED
     audit.record("course.published", actor=actor, obj=course, academy_id=course.academy_id, details={"version": number})
     return version
+
+
+def _frozen_translations(kind: str, obj, names: tuple[str, ...]) -> dict:
+    """A draft's translations as a published version keeps them: the texts, and whether each was outdated."""
+    current = languages.object_hash(kind, obj)
+    return {
+        lang: {name: values[name] for name in names if values.get(name)}
+        | {"outdated": languages.is_outdated(values, current)}
+        for lang, values in sorted((obj.translations or {}).items())
+    }
 
 
 def set_status(actor: User | None, course: Course, status: CourseStatus) -> None:

@@ -182,6 +182,8 @@ class VersionModule(db.Model):
     title: Mapped[str] = mapped_column(String(300))
     summary: Mapped[str] = mapped_column(Text, default="")
     requires: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # Frozen at publishing: {"sq": {"title", "summary", "outdated": bool}} (see courses.languages).
+    translations: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSON, default=dict)
 
     version: Mapped[CourseVersion] = relationship(back_populates="modules")
 
@@ -202,6 +204,10 @@ class VersionLesson(db.Model):
     content_notice: Mapped[str | None] = mapped_column(Text)
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     video_url: Mapped[str | None] = mapped_column(String(500))
+    # Frozen at publishing: {"sq": {"title", "content_notice", "outdated": bool}}, and the sanitized bodies of
+    # the translations, {"sq": html}, kept apart so that outlines never load them.
+    translations: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSON, default=dict)
+    translated_bodies: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
 
 
 class Media(db.Model):

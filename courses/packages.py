@@ -26,6 +26,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from courses import languages
 from courses import media as media_store
 from courses.authoring import SLUG_RE, VIDEO_HOSTS, CourseFields, _apply_fields, freeze_version
 from courses.models import CompletionMode, Course, CourseStatus, Lesson, Module
@@ -354,8 +355,10 @@ def _translations(reader: _Reader, key: str, allowed: tuple[str, ...], languages
             reader.problems.add(_("Must be a mapping of keys to values."), path)
             continue
         sub = _Reader(values, path, reader.problems)
-        sub.unknown_keys(allowed)
+        sub.unknown_keys((*allowed, "outdated"))
         result[lang] = {k: sub.text(k, max_length=300 if k == "title" else 5000) for k in allowed if k in values}
+        if sub.flag("outdated", False):
+            result[lang]["outdated"] = True  # kept by languages.stamp as an empty source hash
     return result
 
 
@@ -632,7 +635,7 @@ def _write(plan: PackagePlan, course: Course | None, academy: Academy, actor: Us
         course = Course(academy=academy, created_by_id=actor.id if actor else None)
         db.session.add(course)
     _apply_fields(course, plan.fields)
-    course.translations = plan.translations
+    course.translations = languages.stamp(plan.translations, languages.object_hash("course", course))
     by_slug = _write_outline(course, plan.modules)
     _write_media(course, plan.media, actor)
     for part in package_parts():
@@ -655,7 +658,7 @@ def _write_outline(course: Course, modules: list[ModulePlan]) -> dict[str, Modul
     for position, plan in enumerate(modules, start=1):
         module = existing.pop(plan.slug, None) or Module(slug=plan.slug)
         module.position, module.title, module.summary = position, plan.title, plan.summary
-        module.translations = plan.translations
+        module.translations = languages.stamp(plan.translations, languages.object_hash("module", module))
         _write_lessons(module, plan.lessons)
         kept.append(module)
     course.modules = kept  # modules left in `existing` are deleted with their lessons (delete-orphan)
@@ -678,7 +681,7 @@ def _write_lessons(module: Module, lessons: list[LessonPlan]) -> None:
             plan.restricted,
             plan.video_url,
         )
-        lesson.translations = plan.translations
+        lesson.translations = languages.stamp(plan.translations, languages.object_hash("lesson", lesson))
         kept.append(lesson)
     module.lessons = kept
 
@@ -752,7 +755,7 @@ def _course_yaml_data(course: Course, outputs: list[PartOutput]) -> dict:
         "status": course.status.value,
     }
     if course.translations:
-        data["translations"] = {lang: dict(v) for lang, v in sorted(course.translations.items())}
+        data["translations"] = languages.for_export(course.translations, languages.object_hash("course", course))
     data.update(
         professions=list(course.professions or []),
         topics=list(course.topics or []),
@@ -771,7 +774,7 @@ def _module_yaml(module: Module, course: Course, outputs: list[PartOutput]) -> d
     slugs = {m.id: m.slug for m in course.modules}
     data: dict[str, Any] = {"slug": module.slug, "title": module.title}
     if module.translations:
-        data["translations"] = {lang: dict(v) for lang, v in sorted(module.translations.items())}
+        data["translations"] = languages.for_export(module.translations, languages.object_hash("module", module))
     data.update(summary=module.summary or "", requires=[slugs[i] for i in module.requires or [] if i in slugs])
     data["lessons"] = [_lesson_yaml(lesson) for lesson in module.lessons]
     for output in outputs:
@@ -783,8 +786,8 @@ def _lesson_yaml(lesson: Lesson) -> dict:
     data: dict[str, Any] = {"slug": lesson.slug, "title": lesson.title}
     if lesson.translations:
         data["translations"] = {
-            lang: {k: v[k] for k in ("title", "content_notice") if v.get(k)}
-            for lang, v in sorted(lesson.translations.items())
+            lang: {k: v[k] for k in ("title", "content_notice", "outdated") if v.get(k)}
+            for lang, v in languages.for_export(lesson.translations, languages.object_hash("lesson", lesson)).items()
         }
     data.update(
         required=bool(lesson.required),

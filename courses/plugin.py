@@ -149,7 +149,11 @@ class CoursesPlugin(Plugin):
             def course_detail_blocks(course) -> list:
                 return [block for provider in registry("course_detail_blocks").values() for block in provider(course)]
 
+            from courses.languages import offered_languages, tr
+
             return {
+                "tr": tr,
+                "course_languages": offered_languages,
                 "course_detail_blocks": course_detail_blocks,
                 "course_admin_tabs": sorted(tabs.values(), key=lambda t: t.order),
             }

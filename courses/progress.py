@@ -36,6 +36,7 @@ class ModuleInfo:
     title: str
     summary: str
     requires: tuple[int, ...]
+    translations: dict = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class LessonInfo:
     content_notice: str | None
     restricted: bool
     video_url: str | None
+    translations: dict = field(default_factory=dict, compare=False, hash=False)
 
 
 @lru_cache(maxsize=512)
@@ -64,6 +66,7 @@ def version_outline(version_id: int, published_at: str) -> tuple[tuple[ModuleInf
             VersionModule.title,
             VersionModule.summary,
             VersionModule.requires,
+            VersionModule.translations,
         )
         .where(VersionModule.version_id == version_id)
         .order_by(VersionModule.position)
@@ -79,12 +82,13 @@ def version_outline(version_id: int, published_at: str) -> tuple[tuple[ModuleInf
             VersionLesson.content_notice,
             VersionLesson.restricted,
             VersionLesson.video_url,
+            VersionLesson.translations,
         )
         .where(VersionLesson.version_id == version_id)
         .order_by(VersionLesson.position)
     ).all()
     return (
-        tuple(ModuleInfo(m.module_id, m.position, m.title, m.summary, tuple(m.requires or ())) for m in modules),
+        tuple(ModuleInfo(m.module_id, m.position, m.title, m.summary, tuple(m.requires or ()), m.translations or {}) for m in modules),
         tuple(
             LessonInfo(
                 r.lesson_id,
@@ -96,6 +100,7 @@ def version_outline(version_id: int, published_at: str) -> tuple[tuple[ModuleInf
                 r.content_notice,
                 r.restricted,
                 r.video_url,
+                r.translations or {},
             )
             for r in lessons
         ),
@@ -103,13 +108,25 @@ def version_outline(version_id: int, published_at: str) -> tuple[tuple[ModuleInf
 
 
 @lru_cache(maxsize=2048)
-def lesson_body(version_id: int, published_at: str, lesson_id: int) -> str | None:
-    """The sanitized HTML of a lesson in a published version (immutable, so cached per worker)."""
-    return db.session.scalar(
-        select(VersionLesson.body_html).where(
-            VersionLesson.version_id == version_id, VersionLesson.lesson_id == lesson_id
-        )
+def lesson_body(version_id: int, published_at: str, lesson_id: int, lang: str = "") -> str | None:
+    """The sanitized HTML of a lesson in a published version, in the source (``lang`` "") or in a translation
+    ("" when it has none in ``lang``); immutable, so cached per worker."""
+    column = VersionLesson.body_html if not lang else VersionLesson.translated_bodies
+    value = db.session.scalar(
+        select(column).where(VersionLesson.version_id == version_id, VersionLesson.lesson_id == lesson_id)
     )
+    if lang and value is not None:
+        return (value or {}).get(lang, "")
+    return value
+
+
+@lru_cache(maxsize=2048)
+def lesson_body_in_script(version_id: int, published_at: str, lesson_id: int, lang: str, script: str) -> str | None:
+    """A Serbian lesson body transliterated into ``script`` (cached: transliteration is not free)."""
+    from lms.translit import to_script
+
+    body = lesson_body(version_id, published_at, lesson_id, lang)
+    return to_script(body, script, markup=True) if body else body
 
 
 def _version_key(enrolment: Enrolment) -> tuple[int, str]:
@@ -241,11 +258,28 @@ def _accessible(outline: Outline, lesson_id: int) -> tuple[ModuleState, LessonSt
     return module, state
 
 
-def load_lesson_body(enrolment: Enrolment, lesson_id: int) -> str:
-    body = lesson_body(*_version_key(enrolment), lesson_id)
-    if body is None:
+def load_lesson_body(enrolment: Enrolment, lesson_id: int, reading=None) -> tuple[str, str, bool]:
+    """The lesson's sanitized HTML in ``reading`` (courses.languages; None: the source) with the language it is
+    in and whether it is the source shown for want of a translation."""
+    from courses.languages import SERBIAN_SCRIPTS
+
+    key = _version_key(enrolment)
+    source = lesson_body(*key, lesson_id)
+    if source is None:
         raise NotFoundError(_("No such lesson."))
-    return body
+    if reading is None:
+        return source, enrolment.course.language, False
+    lang, body, fallback = reading.source, source, False
+    if reading.key:
+        translated = lesson_body(*key, lesson_id, reading.key)
+        if translated:
+            lang, body = reading.key, translated
+        else:
+            fallback = bool(source)
+    if reading.script and lang in SERBIAN_SCRIPTS and SERBIAN_SCRIPTS[lang] != reading.script:
+        body = lesson_body_in_script(*key, lesson_id, "" if lang == reading.source else lang, reading.script)
+        lang = reading.wanted
+    return body, lang, fallback
 
 
 ACTIVITY_RESOLUTION = timedelta(minutes=5)

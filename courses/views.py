@@ -11,7 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from courses import enrolment as enrolments
-from courses import progress
+from courses import languages, progress
 from courses.catalog import CatalogFilters, catalog
 from courses.models import Course
 from lms.exceptions import DomainError, NotFoundError
@@ -53,6 +53,7 @@ def catalog_page():
 @access("public")
 def detail(slug: str):
     course = _course_or_404(slug)
+    languages.remember_pick(course)
     enrolment = enrolments.enrolment_of(current_user, course) if current_user.is_authenticated else None
     outline = progress.build_outline(enrolment) if enrolment else None
     version_outline = None
@@ -71,6 +72,7 @@ def detail(slug: str):
         missing=missing,
         window_open=enrolments.window_open(course),
         form=EmptyForm(),
+        reading=languages.reading(course),
     )
 
 
@@ -149,6 +151,9 @@ def lesson(slug: str, lesson_id: int):
     outline = _outline_or_404(slug)
     if outline.state_of(lesson_id) is None:
         abort(404)
+    course = outline.enrolment.course
+    languages.remember_pick(course)
+    reading = languages.reading(course)
     module_state, state = outline.state_of(lesson_id)
     if not module_state.open:
         flash(_("Complete these modules first: %(titles)s", titles=", ".join(module_state.missing)), "info")
@@ -160,8 +165,10 @@ def lesson(slug: str, lesson_id: int):
     record = outline.progress.get(lesson_id)
     lesson_row = state.lesson
     if lesson_row.content_notice and not (record and record.notice_acknowledged_at):
-        return render_template("courses/content_notice.html", outline=outline, lesson=lesson_row, form=EmptyForm())
-    body = progress.load_lesson_body(outline.enrolment, lesson_id)
+        return render_template(
+            "courses/content_notice.html", outline=outline, lesson=lesson_row, form=EmptyForm(), reading=reading
+        )
+    body, body_lang, body_fallback = progress.load_lesson_body(outline.enrolment, lesson_id, reading)
     if progress.open_lesson(outline, lesson_id):
         # The commit expired the loaded rows: read the outline again in its three queries rather than
         # reloading each row as the template touches it.
@@ -174,6 +181,9 @@ def lesson(slug: str, lesson_id: int):
         lesson=lesson_row,
         state=state,
         body=lesson_html(body, slug),
+        body_lang=body_lang,
+        body_fallback=body_fallback,
+        reading=reading,
         previous=previous,
         following=following,
         form=EmptyForm(),

@@ -213,6 +213,9 @@ class Attempt(db.Model):
     percent: Mapped[Decimal | None] = mapped_column(Numeric(7, 3))
     needs_grading: Mapped[bool] = mapped_column(Boolean, default=False)
     passed: Mapped[bool | None] = mapped_column(Boolean)
+    # The language the learner read the quiz in (set at start; see quizzes.localized): the same questions,
+    # answer ids and marks whichever it is. None: the source language.
+    language: Mapped[str | None] = mapped_column(String(16))
 
     quiz: Mapped[Quiz] = relationship(lazy="joined")
     user: Mapped[User] = relationship(lazy="joined")
