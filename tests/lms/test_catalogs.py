@@ -12,8 +12,8 @@ import i18n  # noqa: E402
 
 from lms.translit import latin_to_cyrillic_markup  # noqa: E402
 
-# bs, hr and mk join this list when their translation is finished (issue 8).
-COMPLETE = ("sq", "sr_Latn", "sr_Cyrl")
+# bs and hr join this list when their translation is finished (issue 8).
+COMPLETE = ("sq", "sr_Latn", "sr_Cyrl", "mk")
 
 
 @pytest.mark.parametrize("lang", COMPLETE)
@@ -43,3 +43,23 @@ def test_serbian_cyrillic_is_the_latin_catalog_transliterated() -> None:
         expected = tuple(latin_to_cyrillic_markup(f, keep) for f in forms)
         got = message.string if isinstance(message.string, tuple | list) else (message.string,)
         assert tuple(got) == expected, message.id
+
+
+# CLDR's cardinal rules: which plural form each number takes (0 = the "one" form of the catalog).
+PLURAL_FORMS = {
+    "bs": {1: 0, 21: 0, 2: 1, 24: 1, 5: 2, 11: 2, 12: 2, 111: 2},
+    "hr": {1: 0, 21: 0, 2: 1, 24: 1, 5: 2, 11: 2, 12: 2, 111: 2},
+    "sr_Latn": {1: 0, 21: 0, 2: 1, 24: 1, 5: 2, 11: 2, 12: 2, 111: 2},
+    "sr_Cyrl": {1: 0, 21: 0, 2: 1, 24: 1, 5: 2, 11: 2, 12: 2, 111: 2},
+    "mk": {1: 0, 21: 0, 31: 0, 2: 1, 11: 1, 111: 1, 0: 1},
+    "sq": {1: 0, 2: 1, 21: 1, 0: 1},
+}
+
+
+@pytest.mark.parametrize("lang", sorted(PLURAL_FORMS))
+def test_plural_forms_header_follows_the_language(lang: str) -> None:
+    """The header's expression is what gettext uses at run time: "21 учесник" in Macedonian, not "21 учесници"."""
+    import gettext
+
+    plural = gettext.c2py(i18n.load(lang).plural_expr)
+    assert {n: plural(n) for n in PLURAL_FORMS[lang]} == PLURAL_FORMS[lang]
