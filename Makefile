@@ -30,6 +30,7 @@ run: install
 ## The whole test suite (LMS_TEST_DATABASE_URL picks the database; default in-memory SQLite).
 test: install
 	$(BIN)/python scripts/ensure_chromium.py
+	$(BIN)/python scripts/ensure_axe.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -35,6 +35,7 @@ from lms.exceptions import DomainError, NotFoundError
 from lms.extensions import db
 from lms.models import User, UserStatus
 from lms.models.base import utcnow
+from lms.names import certificate_name_for
 from lms.plugins import plugin_enabled
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,8 @@ def _new_certificate(
         course_id=course.id,
         enrolment_id=spec.enrolment_id,
         renews_id=spec.renews.id if spec.renews is not None else None,
-        holder_name=spec.user.display_name,
+        # The spelling of the name at issue (official override, chosen script); kept as issued from then on.
+        holder_name=certificate_name_for(spec.user),
         course_title=course.title,
         course_title_en=_english_title(course),
         language=course.language,

@@ -40,6 +40,7 @@ from quizzes.models import (
     QuizOverride,
     QuizSlot,
 )
+from quizzes.translations import item_config
 from quizzes.types import State
 
 
@@ -170,9 +171,10 @@ def why_not_start(quiz: Quiz, user: User, settings: Settings, attempts: list[Att
     return None
 
 
-def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attempt:
+def start_attempt(user: User, quiz: Quiz, now: datetime | None = None, language: str | None = None) -> Attempt:
     """Resume the learner's attempt in progress, or start a new one (drawing random questions and fixing
-    their order from the attempt's seed). Raises DomainError with the reason when it cannot start."""
+    their order from the attempt's seed) in ``language``, the one the learner reads the course in (None or the
+    course's own: the source). Raises DomainError with the reason when it cannot start."""
     now = now or utcnow()
     learner_enrolment(user, quiz)
     current = open_attempt(quiz, user, now)
@@ -190,6 +192,8 @@ def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attemp
         seed=secrets.randbelow(2**31),
         started_at=now,
         deadline_at=deadline_for(settings, now),
+        # Fixed at the start: resuming in another reading language does not change what was shown or graded.
+        language=None if language in (None, "", quiz.course.language) else language,
     )
     attempt.items = _draw(quiz, attempt.seed)
     attempt.max_marks = sum((i.max_mark for i in attempt.items), Decimal("0"))
@@ -280,7 +284,7 @@ def _parse(attempt: Attempt, form: Any, positions: list[int]) -> dict[int, Any]:
         if item is not None:
             qtype = question_type(item.version.qtype)
             if qtype.gradable or qtype.manual:
-                parsed[position] = qtype.parse_response(item.version.config, form, f"q{position}-")
+                parsed[position] = qtype.parse_response(item_config(item), form, f"q{position}-")
     return parsed
 
 
@@ -364,7 +368,7 @@ def grade_item(item: AttemptQuestion) -> None:
     if not qtype.gradable and not qtype.manual:
         item.fraction, item.state = None, "info"
         return
-    grade = qtype.grade(item.version.config, item.response)
+    grade = qtype.grade(item_config(item), item.response)
     item.fraction = None if grade.earned is None else Decimal(str(round(grade.earned, 7)))
     item.state = grade.state.value
 

@@ -12,11 +12,14 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from lms.i18n import LANGUAGE_NAMES
 from lms.sanitize import clean_html, render_markdown
 from quizzes.bank import question_type
 from quizzes.models import Attempt, AttemptQuestion
+from quizzes.translations import Localized, attempt_reading, localized_item
 
 
 @dataclass
@@ -29,6 +32,8 @@ class RenderedQuestion:
     values: dict[str, list[str]] = field(default_factory=dict)  # field name -> selected values
     marks: str = ""
     answered: bool = False
+    lang: str = ""  # the language the question is shown in ("" : the page's)
+    notice: str = ""  # why it is shown in another language than the attempt's (a missing translation)
 
     def selected(self, name: str) -> list[str]:
         return self.values.get(name, [])
@@ -53,13 +58,14 @@ def rng_for(attempt: Attempt, item: AttemptQuestion) -> random.Random:
 
 
 def rendered(attempt: Attempt, item: AttemptQuestion, form: Any = None) -> RenderedQuestion:
-    """The learner's view of ``item``; ``form`` (a submission that was not saved) wins over the saved response."""
-    version = item.version
-    qtype = question_type(version.qtype)
-    view = qtype.learner_view(version.config, rng_for(attempt, item), attempt.quiz.shuffle_answers)
+    """The learner's view of ``item`` in the attempt's language; ``form`` (a submission that was not saved) wins
+    over the saved response."""
+    shown = localized_item(item, attempt_reading(attempt)) if attempt.language else _source(item)
+    qtype = question_type(item.version.qtype)
+    view = qtype.learner_view(shown.config, rng_for(attempt, item), attempt.quiz.shuffle_answers)
     prefix = f"q{item.position}-"
     widget = view.get("widget", "none")
-    text = Markup("") if widget == "cloze" else render_text(version.text, version.text_format)
+    text = Markup("") if widget == "cloze" else render_text(shown.text, shown.text_format)
     if widget == "cloze":
         view = dict(view, parts=[_cloze_part(p) for p in view.get("parts", [])])
     values = _form_values(form, prefix) if form is not None else _response_values(widget, view, item.response, prefix)
@@ -72,6 +78,24 @@ def rendered(attempt: Attempt, item: AttemptQuestion, form: Any = None) -> Rende
         values=values,
         marks=f"{item.max_mark.normalize():f}",
         answered=item.response not in (None, "", [], {}),
+        lang=shown.lang if attempt.language else "",
+        notice=_fallback_notice(attempt) if shown.fallback else "",
+    )
+
+
+def _source(item: AttemptQuestion) -> Localized:
+    version = item.version
+    return Localized(version.text, version.text_format, version.config, "")
+
+
+def _fallback_notice(attempt: Attempt) -> str:
+    """The course pages' notice for a text not translated yet, for one question."""
+    reading = attempt_reading(attempt)
+    return _(
+        "This question has not been translated into %(wanted)s yet. It is shown in the original language, "
+        "%(source)s.",  # fmt: skip
+        wanted=LANGUAGE_NAMES.get(reading.wanted, reading.wanted),
+        source=LANGUAGE_NAMES.get(reading.source, reading.source),
     )
 
 

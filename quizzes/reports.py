@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, contains_eager
 
 from courses.models import Course
 from courses.reports import csv_cell
@@ -37,6 +37,7 @@ from quizzes.bank import question_type
 from quizzes.grading import RegradeChange, waiting_for_grading
 from quizzes.models import GRADING_LABELS, Accommodation, Attempt, AttemptQuestion, AttemptState, Question, Quiz
 from quizzes.rendering import render_text
+from quizzes.translations import source_response
 from quizzes.types.cloze import gaps
 from quizzes.types.fields import normalise_text, parse_number, plain_number
 
@@ -381,8 +382,9 @@ def _review_entry(item: AttemptQuestion, name: str) -> ReviewEntry:
         item=item,
         name=name,
         type_label=str(qtype.label),
+        # Trainers read the source texts, whatever language the attempt was in (the response in source ids).
         text=render_text(version.text, version.text_format) if version.qtype != "cloze" else Markup(""),
-        response=response_text(version.qtype, version.config, item.response),
+        response=response_text(version.qtype, version.config, source_response(item)),
         right_answer=qtype.right_answer_summary(version.config),
         rubric=version.config.get("rubric", ""),
         manual=qtype.manual,
@@ -541,11 +543,12 @@ class ItemAnalysis:
 
 
 def load_analysis_items(quiz: Quiz, filters: ResultFilters) -> list[tuple[AttemptQuestion, str]]:
-    """The marked items of the finished attempts the filters keep, with their versions and question names, in
-    one query."""
+    """The marked items of the finished attempts the filters keep, with their attempts, versions and question
+    names, in one query."""
     query = (
         select(AttemptQuestion, Question.name)
         .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+        .options(contains_eager(AttemptQuestion.attempt))  # the attempt's language, for source_response
         .join(User, User.id == Attempt.user_id)
         .join(Question, Question.id == AttemptQuestion.question_id)
         .where(Attempt.quiz_id == quiz.id, Attempt.state == AttemptState.FINISHED, AttemptQuestion.max_mark > 0)
@@ -568,7 +571,8 @@ def _item_score(item: AttemptQuestion) -> ItemScore:
         question_id=item.question_id,
         earned=None if item.fraction is None else float(item.fraction * item.max_mark),
         max_mark=float(item.max_mark),
-        response_key=response_key(version.qtype, version.config, item.response),
+        # Counted per source answer, whatever language the attempt was in.
+        response_key=response_key(version.qtype, version.config, source_response(item)),
         slot=item.slot_position,
     )
 

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from courses.languages import reading
 from courses.models import Course
 from lms.exceptions import DomainError, NotFoundError
 from lms.extensions import db
@@ -20,6 +21,7 @@ from quizzes import attempts as service
 from quizzes.bank import question_type
 from quizzes.models import GRADING_LABELS, Attempt, AttemptState, Quiz
 from quizzes.rendering import page_count, page_of, rendered
+from quizzes.translations import attempt_reading, item_config
 
 bp = Blueprint("quizzes", __name__, template_folder="templates", static_folder="static", static_url_path="/quiz-static")
 
@@ -98,7 +100,7 @@ def start(slug: str, quiz_id: int):
     if refused:
         return refused
     try:
-        attempt = service.start_attempt(current_user, quiz)
+        attempt = service.start_attempt(current_user, quiz, language=reading(quiz.course).lang)
     except NotFoundError:
         abort(404)
     except DomainError as exc:
@@ -125,6 +127,7 @@ def _render_attempt(attempt: Attempt, page: int, form=None, status: int = 200):
             "quizzes/attempt.html",
             attempt=attempt,
             quiz=attempt.quiz,
+            title=_quiz_title(attempt),
             items=items,
             page=page,
             pages=page_count(attempt),
@@ -136,6 +139,12 @@ def _render_attempt(attempt: Attempt, page: int, form=None, status: int = 200):
         ),
         status,
     )
+
+
+def _quiz_title(attempt: Attempt):
+    """The quiz's title in the attempt's language (a Shown: its text and language)."""
+    quiz = attempt.quiz
+    return attempt_reading(attempt).text(quiz.title, quiz.translations, "title")
 
 
 def _positions() -> list[int]:
@@ -204,7 +213,12 @@ def summary(attempt_id: int):
         return _finished(attempt)
     answered = {i.position: i.response not in (None, "", [], {}) for i in attempt.items}
     return render_template(
-        "quizzes/attempt_summary.html", attempt=attempt, quiz=attempt.quiz, answered=answered, form=EmptyForm()
+        "quizzes/attempt_summary.html",
+        attempt=attempt,
+        quiz=attempt.quiz,
+        title=_quiz_title(attempt),
+        answered=answered,
+        form=EmptyForm(),
     )
 
 
@@ -244,18 +258,19 @@ def review(attempt_id: int):
     items = []
     for item in attempt.items:
         qtype = question_type(item.version.qtype)
-        grade = qtype.grade(item.version.config, item.response) if shown.get("feedback") else None
+        config = item_config(item)  # the attempt's language: feedback and right answers as the learner read them
+        grade = qtype.grade(config, item.response) if shown.get("feedback") else None
         items.append(
             {
                 "question": rendered(attempt, item) if shown.get("responses") else None,
                 "item": item,
                 "feedback": _feedback_texts(grade) if grade else [],
-                "right_answer": qtype.right_answer_summary(item.version.config) if shown.get("right_answers") else "",
+                "right_answer": qtype.right_answer_summary(config) if shown.get("right_answers") else "",
             }
         )
     course = db.session.get(Course, quiz.course_id)
     return render_template("quizzes/attempt_review.html", attempt=attempt, quiz=quiz, course=course, items=items,
-                           shown=shown)  # fmt: skip
+                           shown=shown, title=_quiz_title(attempt))  # fmt: skip
 
 
 def _feedback_texts(grade) -> list[str]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 
 from lms.auth.forms import USERNAME_PATTERN
 from lms.forms import EmptyForm  # noqa: F401 - re-exported: views import it from here too
 from lms.models import COUNTRIES, PROFESSIONS, ROLES
+from lms.names import SCRIPTS
 
 
 def language_choices(names: dict[str, str]) -> list[tuple[str, str]]:
@@ -24,6 +25,15 @@ class ProfileForm(FlaskForm):
     profession = SelectField(_l("Profession"), choices=list(PROFESSIONS.items()))
     country = SelectField(_l("Country"), choices=list(COUNTRIES.items()))
     language = SelectField(_l("Language"), validators=[Optional()])
+    # Shown only to users offered the choice (lms.names.offers_script_choice); the view labels each choice with
+    # the name as it would be spelled.
+    certificate_script = RadioField(
+        _l("Script of your name on certificates"), choices=list(SCRIPTS.items()), default="", validators=[Optional()]
+    )
+
+
+class CertificateNameForm(FlaskForm):
+    certificate_name = StringField(_l("Official spelling on certificates"), validators=[Length(max=200)])
 
 
 class ChangePasswordForm(FlaskForm):

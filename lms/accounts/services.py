@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
-from lms import audit, signals, twofactor
+from lms import audit, names, signals, twofactor
 from lms.auth.forms import USERNAME_PATTERN
 from lms.auth.services import end_all_sessions, send_invitation
 from lms.exceptions import DomainError, NotFoundError
@@ -34,8 +34,18 @@ def _app():
 # Profile and credentials ------------------------------------------------------------------------------
 
 
-def update_profile(user: User, *, display_name: str, profession: str, country: str, language: str | None) -> None:
-    """Change the user's own profile (name kept exactly as written)."""
+def update_profile(
+    user: User,
+    *,
+    display_name: str,
+    profession: str,
+    country: str,
+    language: str | None,
+    certificate_script: str | None = None,
+) -> None:
+    """Change the user's own profile (name kept exactly as written). ``certificate_script`` ("", "Latn", "Cyrl";
+    None: unchanged) is the script of the user's next certificates; it is dropped when, after this change, the
+    user is no longer offered the choice (see lms.names), so no hidden setting outlives the form that shows it."""
     changes = {}
     for attr, value in (
         ("display_name", display_name.strip()),
@@ -46,8 +56,37 @@ def update_profile(user: User, *, display_name: str, profession: str, country: s
         if getattr(user, attr) != value:
             changes[attr] = [getattr(user, attr), value]
             setattr(user, attr, value)
+    script = user.certificate_script if certificate_script is None else certificate_script
+    if script not in names.SCRIPTS or not names.offers_script_choice(user):
+        script = ""
+    if user.certificate_script != script:
+        changes["certificate_script"] = [user.certificate_script, script]
+        user.certificate_script = script
     if changes:
         audit.record("account.profile_changed", actor=user, obj=user, details={"fields": sorted(changes)})
+    db.session.commit()
+
+
+def set_certificate_name(actor: User, user: User, name: str) -> None:
+    """A registrar sets the official spelling of ``user``'s name on their next certificates ("" removes it), when
+    the documents spell it otherwise than any transliteration. Audited with the old and the new spelling;
+    certificates already issued keep theirs."""
+    if not actor.can_manage(user):
+        raise NotFoundError(_("No such user."))
+    if user.anonymised_at is not None:
+        raise DomainError(_("This account has been anonymised."))
+    name = " ".join(name.split())
+    if len(name) > 200:
+        raise DomainError(_("The name is longer than 200 characters."), field="certificate_name")
+    if name == user.certificate_name:
+        return
+    audit.record(
+        "account.certificate_name_changed",
+        actor=actor,
+        obj=user,
+        details={"old": user.certificate_name, "new": name},
+    )
+    user.certificate_name = name
     db.session.commit()
 
 

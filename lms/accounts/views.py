@@ -6,9 +6,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
-from lms import twofactor
+from lms import names, twofactor
 from lms.accounts import services
 from lms.accounts.forms import (
+    CertificateNameForm,
     ChangePasswordForm,
     ConfirmTotpForm,
     EmptyForm,
@@ -44,6 +45,11 @@ def _languages() -> list[tuple[str, str]]:
 def profile():
     form = ProfileForm(obj=current_user)
     form.language.choices = _languages()
+    spelled = names.spellings(current_user.display_name)
+    form.certificate_script.choices = [
+        (script, _("%(script)s: %(name)s", script=label, name=spelled[script]))
+        for script, label in names.SCRIPTS.items()
+    ]
     if form.validate_on_submit():
         services.update_profile(
             current_user,
@@ -51,11 +57,16 @@ def profile():
             profession=form.profession.data,
             country=form.country.data,
             language=form.language.data,
+            certificate_script=form.certificate_script.data,
         )
         flash(_("Your profile has been saved."), "success")
         return redirect(url_for("accounts.profile"))
     return render_template(
-        "accounts/profile.html", form=form, remaining_codes=twofactor.remaining_recovery_codes(current_user)
+        "accounts/profile.html",
+        form=form,
+        remaining_codes=twofactor.remaining_recovery_codes(current_user),
+        offers_script_choice=names.offers_script_choice(current_user),
+        certificate_name=names.certificate_name_for(current_user),
     )
 
 
@@ -221,7 +232,25 @@ def user_detail(user_id: int):
         memberships=memberships,
         role_form=role_form,
         action_form=EmptyForm(),
+        name_form=CertificateNameForm(obj=user),
+        certificate_name=names.certificate_name_for(user),
     )
+
+
+@bp.route("/users/<int:user_id>/certificate-name", methods=["POST"])
+@access("registrar")
+def user_certificate_name(user_id: int):
+    user = _managed_user_or_404(user_id)
+    form = CertificateNameForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.set_certificate_name(current_user, user, form.certificate_name.data or "")
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("The spelling on future certificates has been saved."), "success")
+    return redirect(url_for("accounts.user_detail", user_id=user.id))
 
 
 def _role_change(user_id: int, grant: bool):

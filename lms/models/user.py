@@ -60,6 +60,12 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     # Kept exactly as written, in its own script: Đorđe Čolić, Ђорђе Чолић, Ëndrit Hoxha.
     display_name: Mapped[str] = mapped_column(String(200))
+    # The script the user's certificates spell the name in: "" as written, "Latn" or "Cyrl" (Serbian users, who
+    # may write in one script and want certificates in the other; see lms.names).
+    certificate_script: Mapped[str] = mapped_column(String(4), default="", server_default="")
+    # The official spelling a registrar set when it differs from the name as written (a passport, a diploma):
+    # it wins over the name and the script; "" none.
+    certificate_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     password_hash: Mapped[str | None] = mapped_column(String(200))
     profession: Mapped[str] = mapped_column(String(32), default="other")
     country: Mapped[str] = mapped_column(String(8), default="other")

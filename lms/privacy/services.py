@@ -24,7 +24,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import String, cast, delete, func, or_, select
 
-from lms import audit, signals
+from lms import audit, names, signals
 from lms.auth.services import end_all_sessions
 from lms.exceptions import DomainError
 from lms.extensions import db
@@ -100,6 +100,8 @@ def _profile(user: User) -> dict[str, Any]:
         "username": user.username,
         "email": user.email,
         "display_name": user.display_name,
+        "certificate_script": user.certificate_script,
+        "certificate_name": user.certificate_name,
         "profession": user.profession,
         "country": user.country,
         "language": user.language,
@@ -316,12 +318,14 @@ def anonymise_user(actor: User, user: User) -> None:
     if problem:
         raise DomainError(problem)
     old_email = user.email
-    identity = (user.email, user.username, user.display_name, *_other_names(user))
+    identity = (user.email, user.username, user.display_name, *_other_names(user), *names.name_forms(user))
     user.email = f"anonymised-{user.id}@{ANONYMOUS_DOMAIN}"
     user.username = f"anonymised-{user.id}"
     user.display_name = f"Anonymised user {user.id}"
     for column in _other_name_columns():
         setattr(user, column.key, None if column.nullable else user.display_name)
+    # Both are cleared rather than set to the placeholder: no script chosen, no official spelling.
+    user.certificate_script, user.certificate_name = "", ""
     user.profession, user.country, user.language = "other", "other", None
     user.password_hash = None
     user.totp_secret, user.totp_enabled, user.totp_last_step = None, False, None

@@ -46,21 +46,34 @@
   var box = document.getElementById("quiz-deadline");
   if (!box) { return; }
   var clock = document.getElementById("quiz-timer");
-  var announcer = document.getElementById("quiz-announcer");
+  var polite = document.getElementById("quiz-status-polite");
+  var urgent = document.getElementById("quiz-status-urgent");
   var skew = Date.parse(box.dataset.serverNow) - Date.now();
   var deadline = Date.parse(box.dataset.deadline);
-  var announced = {};
-  function announce(key, text) {
-    if (!announced[key] && announcer) { announced[key] = true; announcer.textContent = text; }
-  }
+  // Announced once each, when the time left crosses them while the page is open: ten and five minutes politely,
+  // the last minute and the end assertively. The visible clock (role=timer) is never read out by itself.
+  var moments = [
+    { at: 600, region: polite, text: form.dataset.msgTen },
+    { at: 300, region: polite, text: form.dataset.msgWarning },
+    { at: 60, region: urgent, text: form.dataset.msgLast },
+    { at: 0, region: urgent, text: form.dataset.msgTimeup }
+  ];
+  function secondsLeft() { return Math.max(0, Math.round((deadline - (Date.now() + skew)) / 1000)); }
+  // A moment already well past when the page opens (after a page change) is not announced again.
+  var opened = secondsLeft();
+  moments.forEach(function (m) { m.done = opened < m.at - 5; });
   function tick() {
-    var left = Math.max(0, Math.round((deadline - (Date.now() + skew)) / 1000));
+    var left = secondsLeft();
     var minutes = Math.floor(left / 60), seconds = left % 60;
     clock.textContent = " " + (form.dataset.msgLeft || "") + " " + minutes + ":" + (seconds < 10 ? "0" : "") + seconds;
-    if (left <= 300 && left > 60) { announce("5", form.dataset.msgWarning); }
-    if (left <= 60 && left > 0) { announce("1", form.dataset.msgLast); save(); }
+    moments.forEach(function (m) {
+      if (!m.done && left <= m.at) {
+        m.done = true;
+        if (m.region && m.text) { m.region.textContent = m.text; }
+      }
+    });
+    if (left <= 60 && left > 0) { save(); }
     if (left === 0) {
-      announce("0", form.dataset.msgTimeup);
       dirty = true; save();
       clearInterval(ticking);
     }
