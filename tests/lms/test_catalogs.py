@@ -12,8 +12,7 @@ import i18n  # noqa: E402
 
 from lms.translit import latin_to_cyrillic_markup  # noqa: E402
 
-# bs joins this list when its translation is finished (issue 8).
-COMPLETE = ("sq", "sr_Latn", "sr_Cyrl", "mk", "hr")
+COMPLETE = ("sq", "sr_Latn", "sr_Cyrl", "mk", "hr", "bs")
 
 
 @pytest.mark.parametrize("lang", COMPLETE)
