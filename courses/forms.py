@@ -65,8 +65,11 @@ class LessonForm(FlaskForm):
     body_markdown = TextAreaField(_l("Text (Markdown)"), validators=[Length(max=200_000)], render_kw={"rows": 20})
     required = BooleanField(_l("Required for completing the course"), default=True)
     completion_mode = RadioField(
-        _l("The lesson is complete when the learner"),
-        choices=[("mark", _l("marks it as complete")), ("view", _l("opens it"))],
+        _l("Completion"),
+        choices=[
+            ("mark", _l("The lesson is complete when the learner marks it as complete.")),
+            ("view", _l("The lesson is complete when the learner opens it.")),
+        ],
         default="mark",
     )
     content_notice = TextAreaField(
@@ -96,3 +99,12 @@ class PackageImportForm(FlaskForm):
     file = FileField(_l("Course package (.zip)"), validators=[FileRequired()])
     academy = SelectField(_l("Academy that owns a new course"), coerce=int)
     dry_run = BooleanField(_l("Only check the package (write nothing)"))
+
+
+class TranslationForm(FlaskForm):
+    """One translation of the course, a module or a lesson (the view shows the fields its kind has)."""
+
+    title = StringField(_l("Title"), validators=[Length(max=300)])
+    summary = TextAreaField(_l("Summary"), validators=[Length(max=4000)])
+    body_markdown = TextAreaField(_l("Text (Markdown)"), validators=[Length(max=200_000)], render_kw={"rows": 20})
+    content_notice = TextAreaField(_l("Content notice"), validators=[Length(max=2000)])

@@ -166,8 +166,16 @@ def _same_language(a: str, b: str) -> bool:
     return a == b or (a in SERBIAN_SCRIPTS and b in SERBIAN_SCRIPTS)
 
 
+def normalized(lang: str) -> str:
+    """``lang`` as the locales are spelled: ``sr-Latn`` is ``sr_Latn``, and plain ``sr`` is Cyrillic, Serbia's
+    official script (as lms.i18n maps Accept-Language)."""
+    lang = (lang or "").replace("-", "_")
+    return "sr_Cyrl" if lang == "sr" else lang
+
+
 def choose(course: Any, wanted: str) -> Reading:
     """The reading of ``course`` for a learner who wants ``wanted`` (see the module's docstring)."""
+    wanted = normalized(wanted)
     source = course.language
     translations = course.translations or {}
     offered = tuple(offered_languages(course))

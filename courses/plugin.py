@@ -90,7 +90,10 @@ class CoursesPlugin(Plugin):
     def init_app(self, app: Flask) -> None:
         """Register the models, the learner and authoring blueprints, nav items, dashboard panels, commands
         and the home page (the catalog)."""
-        from courses import models  # noqa: F401 - registers the tables with the metadata
+        from courses import (
+            models,  # noqa: F401 - registers the tables with the metadata
+            translation_views,  # noqa: F401 - adds the translation pages to teach_bp
+        )
         from courses.cli import courses_group
         from courses.manage_views import bp as manage_bp
         from courses.privacy import init_app as init_privacy

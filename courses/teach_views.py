@@ -383,6 +383,11 @@ def package_import():
                 show_error(form, exc)
         if result is not None and result.action != "checked":
             course = db.session.scalar(select(Course).where(Course.slug == result.slug))
-            flash(_("The course package has been imported (%(action)s).", action=result.action), "success")
+            done = {
+                "created": _("The course package has been imported: a new course was created."),
+                "updated": _("The course package has been imported: the course was updated."),
+                "unchanged": _("The course package has been imported: nothing had changed."),
+            }
+            flash(done.get(result.action, done["updated"]), "success")
             return redirect(url_for("teach.outline", course_id=course.id))
     return render_template("courses/teach_import.html", form=form, problems=problems, result=result)

@@ -82,7 +82,7 @@ class ImportForm(FlaskForm):
 
 
 class QuestionForm(FlaskForm):
-    kind = SelectField(_l("The text below is"), choices=list(EDITOR_KINDS.items()), default="gift")
+    kind = SelectField(_l("Text format"), choices=list(EDITOR_KINDS.items()), default="gift")
     source = TextAreaField(_l("Question"), validators=[DataRequired(), Length(max=60_000)], render_kw={"rows": 14})
     name = StringField(_l("Name (optional)"), validators=[Optional(), Length(max=300)])
     category = SelectField(_l("Category"), coerce=int)
