@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from bench import certificates_bench, gift_import, lesson_page, pdf_render, submission_storm
+from bench import (
+    certificates_bench,
+    gift_import,
+    learners_load,
+    lesson_page,
+    pdf_render,
+    records_export,
+    submission_storm,
+)
 
-BENCHMARKS = [lesson_page, pdf_render, certificates_bench, gift_import, submission_storm]
+BENCHMARKS = [lesson_page, pdf_render, certificates_bench, gift_import, submission_storm, records_export, learners_load]
 
 
 def main() -> None:

@@ -3,8 +3,9 @@
 Runner (``CERTIFICATES_JOB_RUNNER``): ``rq`` puts the job on an RQ queue on ``LMS_REDIS_URL`` (a worker runs
 :func:`run_job_in_worker`); ``thread`` runs it in a thread of this process; ``inline`` runs it before returning
 (tests, the command line); ``auto`` (default) is ``rq`` when ``LMS_REDIS_URL`` is set and rq is installed,
-else ``thread``. A job can be run again (``lms certificates run-job ID``): who already holds the certificate
-is skipped, so an interrupted job finishes where it stopped.
+else ``thread``; with Redis unreachable, ``rq`` falls back to ``thread`` (logged). A job can be run again
+(``lms certificates run-job ID``): who already holds the certificate is skipped, so an interrupted job finishes
+where it stopped.
 """
 
 from __future__ import annotations
@@ -93,11 +94,17 @@ def dispatch(job_id: int) -> None:
     name = runner_name(app)
     if name == "rq":
         from redis import Redis
+        from redis.exceptions import RedisError
         from rq import Queue
 
-        queue = Queue("certificates", connection=Redis.from_url(app.config["LMS_REDIS_URL"]))
-        queue.enqueue(run_job_in_worker, job_id, job_timeout=3600)
-    elif name == "thread":
+        try:
+            queue = Queue("certificates", connection=Redis.from_url(app.config["LMS_REDIS_URL"]))
+            queue.enqueue(run_job_in_worker, job_id, job_timeout=3600)
+            return
+        except RedisError as exc:  # the job's row is committed: run it here rather than wait for Redis
+            log.warning("certificates job %s: Redis is unreachable (%s); running it in a thread", job_id, exc)
+            name = "thread"
+    if name == "thread":
         threading.Thread(target=_run_in_app, args=(app, job_id), name=f"certificates-job-{job_id}", daemon=True).start()
     else:
         run_job(job_id)

@@ -7,11 +7,12 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from courses.models import Course, CourseStatus, CourseVersion, Enrolment, EnrolmentStatus
-from lms import audit
+from lms import audit, signals
 from lms.exceptions import DomainError, NotFoundError
 from lms.extensions import db
 from lms.models import Cohort, CohortMember, User, UserStatus
@@ -124,6 +125,13 @@ def _activate(user: User, course: Course, actor: User | None, source: str) -> tu
     return enrolment, True
 
 
+def _send_enrolled(enrolments: list[Enrolment]) -> None:
+    """``course_enrolled`` for each new enrolment, after the commit."""
+    app = current_app._get_current_object()
+    for enrolment in enrolments:
+        signals.course_enrolled.send(app, user=enrolment.user, course=enrolment.course, enrolment=enrolment)
+
+
 def self_enrol(user: User, course: Course) -> Enrolment:
     """A learner enrols themselves: the course must allow it, be open, visible to them and its prerequisites met."""
     if course.status != CourseStatus.PUBLISHED or not course_visible_to(course, user):
@@ -135,8 +143,10 @@ def self_enrol(user: User, course: Course) -> Enrolment:
     missing = missing_prerequisites(user, course)
     if missing:
         raise DomainError(_("Complete these courses first: %(titles)s", titles=", ".join(c.title for c in missing)))
-    enrolment, _created = _activate(user, course, None, "self")
+    enrolment, created = _activate(user, course, None, "self")
     db.session.commit()
+    if created:
+        _send_enrolled([enrolment])
     return enrolment
 
 
@@ -172,6 +182,7 @@ def enrol_users(actor: User, course: Course, users: list[User], source: str = "r
         enrolment, created = _activate(user, course, actor, source)
         (report.enrolled.append(enrolment) if created else report.already.append(user))
     db.session.commit()
+    _send_enrolled(report.enrolled)
     return report
 
 

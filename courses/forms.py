@@ -102,9 +102,10 @@ class PackageImportForm(FlaskForm):
 
 
 class TranslationForm(FlaskForm):
-    """One translation of the course, a module or a lesson (the view shows the fields its kind has)."""
+    """One translation of the course, a module, a lesson or a quiz (the view shows the fields its kind has)."""
 
     title = StringField(_l("Title"), validators=[Length(max=300)])
     summary = TextAreaField(_l("Summary"), validators=[Length(max=4000)])
     body_markdown = TextAreaField(_l("Text (Markdown)"), validators=[Length(max=200_000)], render_kw={"rows": 20})
     content_notice = TextAreaField(_l("Content notice"), validators=[Length(max=2000)])
+    intro = TextAreaField(_l("Introduction"), validators=[Length(max=20_000)])  # a quiz's

@@ -77,6 +77,12 @@ def stamp(translations: dict | None, current_hash: str) -> dict:
     }
 
 
+def pinned(translations: dict | None, current_hash: str) -> dict:
+    """``translations`` to keep across an edit of their source: each without a ``source_hash`` (made before
+    hashes were kept) gets ``current_hash``, the hash before the edit, so that the edit makes it outdated."""
+    return {lang: {"source_hash": current_hash} | values for lang, values in (translations or {}).items()}
+
+
 def for_export(translations: dict | None, current_hash: str) -> dict:
     """Translations as a package writes them: no hash, ``outdated: true`` where the source has changed."""
     result = {}

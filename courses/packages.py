@@ -690,7 +690,7 @@ def _write_media(course: Course, media: dict[str, bytes], actor: User | None) ->
     current = {m.filename: m for m in (media_store.course_media(course) if course.id else [])}
     for filename, data in sorted(media.items()):
         item = current.pop(filename, None)
-        if item is None or item.size != len(data) or media_store.media_path(item).read_bytes() != data:
+        if item is None or item.size != len(data) or media_store.read_media(item) != data:
             media_store.store_media(course, filename, data, actor)
     for item in current.values():
         media_store.forget_media(item)
@@ -728,7 +728,7 @@ def export_files(course: Course) -> dict[str, bytes]:
         files.update(output.files)
     files[COURSE_FILE] = _text_file(dump_yaml(_ordered(data, COURSE_KEYS)))
     for item in media_store.course_media(course):
-        files[f"media/{item.filename}"] = media_store.media_path(item).read_bytes()
+        files[f"media/{item.filename}"] = media_store.read_media(item)
     return dict(sorted(files.items()))
 
 

@@ -85,7 +85,18 @@ class CoursesPlugin(Plugin):
 
     name = "courses"
     requires = ()
-    default_config = {"COURSES_UPLOAD_MAX_BYTES": 20 * 1024 * 1024, "COURSES_MEDIA_DIR": None}
+    default_config = {
+        "COURSES_UPLOAD_MAX_BYTES": 20 * 1024 * 1024,
+        # Media store (courses/media.py): folder (COURSES_MEDIA_DIR, default instance/media) or s3.
+        "COURSES_MEDIA_STORAGE": "folder",
+        "COURSES_MEDIA_DIR": None,
+        "COURSES_MEDIA_S3_ENDPOINT": None,
+        "COURSES_MEDIA_S3_REGION": None,
+        "COURSES_MEDIA_S3_BUCKET": None,
+        "COURSES_MEDIA_S3_PREFIX": "",
+        "COURSES_MEDIA_S3_ACCESS_KEY": None,
+        "COURSES_MEDIA_S3_SECRET_KEY": None,
+    }
 
     def init_app(self, app: Flask) -> None:
         """Register the models, the learner and authoring blueprints, nav items, dashboard panels, commands
@@ -96,6 +107,7 @@ class CoursesPlugin(Plugin):
         )
         from courses.cli import courses_group
         from courses.manage_views import bp as manage_bp
+        from courses.media import check_storage_config
         from courses.privacy import init_app as init_privacy
         from courses.teach_views import bp as teach_bp
         from courses.views import bp as courses_bp
@@ -104,6 +116,7 @@ class CoursesPlugin(Plugin):
         from lms.nav import NavItem, add_nav_item
         from lms.registry import registry
 
+        check_storage_config(app)
         init_privacy(app)  # the courses part of a user's data download
         app.register_blueprint(courses_bp)
         app.register_blueprint(teach_bp)
@@ -130,6 +143,7 @@ class CoursesPlugin(Plugin):
         registry("completion_checks", app)
         registry("outline_items", app)  # key -> callable(course, enrolment) -> {module id | None: [OutlineItem]}
         registry("course_package_parts", app)  # courses.packages.PackagePart entries (quizzes, accreditation)
+        registry("translation_parts", app)  # courses.translating.TranslationPart entries (quizzes)
         registry("course_counts", app)  # key -> callable(course ids) -> {course id: count}, for `lms courses list`
         registry("course_detail_blocks", app)
         tabs = registry("course_admin_tabs", app)

@@ -377,7 +377,13 @@ class EnrolmentSummary:
 
     @property
     def percent(self) -> int:
-        return round(100 * min(self.completed, self.required) / self.required) if self.required else 0
+        return percent_done(self.completed, self.required)
+
+
+def percent_done(completed: int, required: int) -> int:
+    """Progress in whole percent from completed and required lesson counts (the same everywhere it is shown:
+    pages, the progress report, the API and the records exports)."""
+    return round(100 * min(completed, required) / required) if required else 0
 
 
 def summaries(enrolments: list[Enrolment]) -> list[EnrolmentSummary]:

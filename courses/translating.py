@@ -7,10 +7,15 @@ source changes. Translations are part of the draft: learners read a module's or 
 course is published again; the course's own title and summary are read from the draft at once. Translated
 lesson bodies are Markdown, rendered and sanitized as the source body is (lms.sanitize.render_markdown, when
 published and in previews).
+
+Other plugins add their texts through ``registry("translation_parts")`` (:class:`TranslationPart`): rows of
+the status table (the quizzes plugin: each quiz, and a summary row of its questions) and kinds the translation
+form edits (a quiz's title and introduction, read by learners at once, as the course's own texts are).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +32,7 @@ from lms import audit
 from lms.exceptions import DomainError
 from lms.extensions import db
 from lms.models import User
+from lms.registry import registry
 
 TRANSLATED = "translated"
 OUTDATED = "outdated"
@@ -63,11 +69,56 @@ def status_of(kind: str, obj: Any, lang: str) -> str:
 
 @dataclass(frozen=True)
 class StatusRow:
-    """The course, a module or a lesson, with the status of its translation into each language."""
+    """The course, a module, a lesson or a quiz, with the status of its translation into each language.
+
+    A row may stand for several texts (a quiz's questions): ``tally`` then says, per language, how many of
+    its ``size`` texts are in each status (``statuses`` holds the worst), and ``detail`` names the page that
+    lists them one by one, as ``(endpoint, arguments)``. ``languages`` are those its texts are translated
+    into (the table's columns are the union)."""
 
     kind: str
     item: Any
     statuses: dict[str, str]
+    tally: dict[str, dict[str, int]] | None = None
+    size: int = 1
+    detail: tuple[str, dict[str, Any]] | None = None
+    languages: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class TranslationPart:
+    """A plugin's share of a course's translations, registered in ``registry("translation_parts")``.
+
+    ``rows(course, langs)`` returns its rows of the status table, with statuses for each of ``langs``;
+    ``items`` maps each kind the translation form edits (one of :data:`courses.languages.TRANSLATED_FIELDS`)
+    to a loader ``(course, item id) -> the object, or None when the course has no such item``."""
+
+    name: str
+    rows: Callable[[Course, list[str]], list[StatusRow]]
+    items: dict[str, Callable[[Course, int], Any]] = field(default_factory=dict)
+
+
+def translation_parts() -> list[TranslationPart]:
+    """The parts other plugins registered, in registration order."""
+    return list(registry("translation_parts").values())
+
+
+def item_loader(kind: str) -> Callable[[Course, int], Any] | None:
+    """The loader of a kind another plugin's part lets the translation form edit (None: no such kind)."""
+    return next((part.items[kind] for part in translation_parts() if kind in part.items), None)
+
+
+def tally(statuses: list[str]) -> dict[str, int]:
+    """How many of ``statuses`` are each status."""
+    return {status: statuses.count(status) for status in STATUSES}
+
+
+def worst(statuses: list[str]) -> str:
+    """The status a group of texts shows: missing if any text is, else outdated, incomplete, translated."""
+    for status in (MISSING, OUTDATED, INCOMPLETE):
+        if status in statuses:
+            return status
+    return TRANSLATED
 
 
 @dataclass
@@ -99,22 +150,41 @@ def translation_status(actor: User | None, course: Course, extra: tuple[str, ...
         items.append(("module", module))
         items.extend(("lesson", lesson) for lesson in module.lessons)
     possible = target_languages(course)
-    used = {lang for _kind, obj in items for lang in (obj.translations or {})} | set(extra)
+    rows = [
+        StatusRow(
+            kind,
+            obj,
+            {lang: status_of(kind, obj, lang) for lang in possible},
+            languages=frozenset(obj.translations or {}),
+        )
+        for kind, obj in items
+    ]
+    for part in translation_parts():
+        rows += part.rows(course, possible)
+    used = {lang for row in rows for lang in row.languages} | set(extra)
     langs = [lang for lang in possible if lang in used]
-    rows = [StatusRow(kind, obj, {lang: status_of(kind, obj, lang) for lang in langs}) for kind, obj in items]
-    counts = {
-        lang: {status: sum(row.statuses[lang] == status for row in rows) for status in STATUSES} for lang in langs
-    }
+    counts = {lang: _counts(rows, lang) for lang in langs}
     return StatusTable(course, langs, rows, counts)
 
 
+def _counts(rows: list[StatusRow], lang: str) -> dict[str, int]:
+    """How many texts of the table are in each status in ``lang`` (a row of several counts each of them)."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for row in rows:
+        for status, number in (row.tally[lang] if row.tally else {row.statuses[lang]: 1}).items():
+            counts[status] += number
+    return counts
+
+
 def course_of(kind: str, obj: Any) -> Course:
-    """The course a course, module or lesson belongs to."""
-    return {"course": lambda: obj, "module": lambda: obj.course, "lesson": lambda: obj.module.course}[kind]()
+    """The course a course, module, lesson or quiz belongs to."""
+    if kind == "course":
+        return obj
+    return obj.module.course if kind == "lesson" else obj.course
 
 
 def save_translation(actor: User | None, kind: str, obj: Course | Module | Lesson, lang: str, texts: dict) -> str:
-    """Save the translation into ``lang`` of a course, module or lesson: its texts (``texts`` holds the kind's
+    """Save the translation into ``lang`` of a course, module, lesson or quiz: its texts (``texts`` holds the kind's
     :data:`courses.languages.TRANSLATED_FIELDS`; empty ones fall back to the source for learners), stamped with
     the current source hash so that it is no longer outdated. Saving no text at all removes the translation.
     Returns the translation's status after saving."""

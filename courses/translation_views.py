@@ -1,5 +1,6 @@
 """The trainer's translation pages, part of /teach: a course's translation-status table and the form that
-translates the course, a module or a lesson into one language (trainers of the course's academy; others 404)."""
+translates the course, a module, a lesson (or a kind another plugin adds: a quiz) into one language (trainers of
+the course's academy; others 404)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,11 @@ def _item(course, kind: str, item_id: int):
         return _module(course, item_id)
     if kind == "lesson":
         return _lesson(course, item_id)
-    abort(404)
+    loader = translating.item_loader(kind)
+    item = loader(course, item_id) if loader is not None else None
+    if item is None:
+        abort(404)
+    return item
 
 
 @bp.route("/<int:course_id>/translations")
@@ -64,7 +69,7 @@ def translation_edit(course_id: int, kind: str, item_id: int, lang: str):
         else:
             flash(
                 _("The translation has been saved.")
-                if kind == "course"
+                if kind not in ("module", "lesson")  # read from the draft at once: the course's texts, a quiz's
                 else _("The translation has been saved. Learners see it once the course is published again."),
                 "success",
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -242,14 +242,21 @@ def media(slug: str, filename: str):
     item = db.session.scalar(select(Media).where(Media.course_id == course.id, Media.filename == filename))
     if item is None:
         abort(404)
-    from courses.media import media_path
+    from courses.media import open_media
 
+    try:
+        handle = open_media(item)
+    except FileNotFoundError:
+        current_app.logger.error("media %s (%s) is missing from the media store", item.id, item.storage_key)
+        abort(404)
     response = send_file(
-        media_path(item),
+        handle,
         mimetype=item.content_type,
         download_name=item.filename,
         as_attachment=False,
         conditional=True,
+        etag=item.sha256,  # the content's hash: the same on every app machine and for every store
+        last_modified=item.created_at,
         max_age=3600,
     )
     response.headers["Cache-Control"] = "private, max-age=3600"

@@ -19,7 +19,7 @@ def create_app(config: dict[str, Any] | None = None, plugins: list[type] | None 
     ``config`` is applied last over defaults, environment and instance file; ``plugins`` (classes) replaces
     entry-point discovery, so a test can load a plugin without installing it.
     """
-    from lms import cli, errors, security
+    from lms import cli, errors, logs, security
     from lms.config import load_config
     from lms.plugins import load_plugins
     from lms.registry import freeze_all
@@ -27,6 +27,8 @@ def create_app(config: dict[str, Any] | None = None, plugins: list[type] | None 
     instance_path = os.environ.get("LMS_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
     app = Flask("lms", instance_path=instance_path, instance_relative_config=True)
     load_config(app, config)
+    logs.init_app(app)  # first, so every later hook and log line has the request id
+    _init_proxy_fix(app)
     _init_extensions(app)
     security.init_app(app)
     errors.init_app(app)
@@ -35,6 +37,19 @@ def create_app(config: dict[str, Any] | None = None, plugins: list[type] | None 
     load_plugins(app, plugins)
     freeze_all(app)
     return app
+
+
+def _init_proxy_fix(app: Flask) -> None:
+    # Behind nginx the client's address and scheme arrive in X-Forwarded-* headers. Trusting them is only safe
+    # when a proxy we run sets them, so this is off unless LMS_PROXY_FIX says how many proxies to trust; with it,
+    # rate limits key on the real client and url_for(_external=True) builds https links.
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from lms.config import proxy_fix_options
+
+    options = proxy_fix_options(app.config.get("LMS_PROXY_FIX"))
+    if options:
+        app.wsgi_app = ProxyFix(app.wsgi_app, **options)
 
 
 def _init_extensions(app: Flask) -> None:
@@ -54,6 +69,7 @@ def _init_extensions(app: Flask) -> None:
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
     limiter.init_app(app)
+    _show_limiter_warnings(app)
     # Flask-Limiter keeps "enabled" on its one (module-level) object, so the last app initialised would decide
     # for every app in the process; each app's own RATELIMIT_ENABLED decides for its requests instead.
     limiter.enabled = True
@@ -61,6 +77,20 @@ def _init_extensions(app: Flask) -> None:
         limiter.request_filter(lambda: not current_app.config.get("RATELIMIT_ENABLED", True))
         limiter._lms_filter = True
     _init_login(app, login_manager)
+
+
+def _show_limiter_warnings(app: Flask) -> None:
+    # Flask-Limiter logs through its own logger, which holds only a NullHandler: without a handler on the root
+    # logger (text logs) its one warning that Redis is unreachable and limits went per process would be lost.
+    # Flask's handler writes it next to the app's own lines; JSON logs reach it through the root logger.
+    import logging
+
+    from flask.logging import default_handler
+
+    limiter_log = logging.getLogger("flask-limiter")
+    text_logs = str(app.config.get("LMS_LOG_FORMAT") or "text").strip().lower() == "text"
+    if text_logs and default_handler not in limiter_log.handlers:
+        limiter_log.addHandler(default_handler)
 
 
 def _init_login(app: Flask, login_manager) -> None:
@@ -120,7 +150,7 @@ def _register_core(app: Flask) -> None:
     from flask_babel import get_locale
     from flask_babel import lazy_gettext as _l
 
-    from lms import privacy
+    from lms import jobs, privacy
     from lms.academies.views import bp as academies_bp
     from lms.accounts.services import count_users_by_status
     from lms.accounts.views import bp as accounts_bp
@@ -136,6 +166,7 @@ def _register_core(app: Flask) -> None:
     for bp in (main_bp, auth_bp, accounts_bp, academies_bp, cohorts_bp, audit_bp):
         app.register_blueprint(bp)
     privacy.init_app(app)
+    jobs.init_app(app)
     add_nav_item(app, NavItem("dashboard", _l("Dashboard"), "main.dashboard", "login", 10))
     add_nav_item(app, NavItem("users", _l("Users"), "accounts.user_list", "registrar", 80))
     add_nav_item(app, NavItem("cohorts", _l("Cohorts"), "cohorts.cohort_list", "registrar", 82))

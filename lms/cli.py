@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from lms.exceptions import DomainError
 from lms.extensions import db
+from lms.jobs.cli import jobs_group, worker_command
 from lms.models import COUNTRIES, PROFESSIONS, ROLES, Academy, User
 from lms.privacy.cli import privacy_group
 
@@ -37,6 +38,8 @@ def init_app(app: Flask) -> None:
     group.add_command(demo_command)
     group.add_command(users_group)
     group.add_command(privacy_group)
+    group.add_command(jobs_group)
+    group.add_command(worker_command)
     app.cli.add_command(group)
     app.extensions["lms.cli"] = group
 
@@ -46,7 +49,9 @@ def main() -> None:
     from lms import create_app
 
     app = create_app()
-    app.extensions["lms.cli"].main(prog_name="lms", obj=ScriptInfo(create_app=lambda *_: app))
+    # `flask --app wsgi lms ...` runs every command in an app context; this entry point must give them one too.
+    with app.app_context():
+        app.extensions["lms.cli"].main(prog_name="lms", obj=ScriptInfo(create_app=lambda *_: app))
 
 
 @click.command("demo")

@@ -36,6 +36,15 @@ ENV_SETTINGS = {
     "ARGON2_CONCURRENCY": "LMS_ARGON2_CONCURRENCY",
     "LOGIN_RATE_LIMIT": "LMS_LOGIN_RATE_LIMIT",
     "AUDIT_RETENTION_DAYS": "LMS_AUDIT_RETENTION_DAYS",
+    "JOB_RUNNER": "LMS_JOB_RUNNER",
+    "JOB_STALE_MINUTES": "LMS_JOB_STALE_MINUTES",
+    "JOB_RETENTION_DAYS": "LMS_JOB_RETENTION_DAYS",
+    "PROXY_FIX": "LMS_PROXY_FIX",
+    "DB_POOL_SIZE": "LMS_DB_POOL_SIZE",
+    "DB_MAX_OVERFLOW": "LMS_DB_MAX_OVERFLOW",
+    "DB_STATEMENT_TIMEOUT_MS": "LMS_DB_STATEMENT_TIMEOUT_MS",
+    "LOG_FORMAT": "LMS_LOG_FORMAT",
+    "LOG_LEVEL": "LMS_LOG_LEVEL",
 }
 
 BOOLEAN_SETTINGS = {"LMS_SELF_REGISTRATION", "LMS_MAIL_USE_TLS"}
@@ -46,6 +55,11 @@ INTEGER_SETTINGS = {
     "LMS_ARGON2_PARALLELISM",
     "LMS_ARGON2_CONCURRENCY",
     "LMS_AUDIT_RETENTION_DAYS",
+    "LMS_JOB_STALE_MINUTES",
+    "LMS_JOB_RETENTION_DAYS",
+    "LMS_DB_POOL_SIZE",
+    "LMS_DB_MAX_OVERFLOW",
+    "LMS_DB_STATEMENT_TIMEOUT_MS",
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -74,8 +88,25 @@ DEFAULTS: dict[str, Any] = {
     "LMS_INVITATION_DAYS": 14,
     # Audit events older than this are deleted by `lms privacy purge` (run daily); 0 or empty keeps them forever.
     "LMS_AUDIT_RETENTION_DAYS": 730,
+    # Background jobs (lms/jobs): auto is rq when LMS_REDIS_URL is set, else a thread of the web process.
+    "LMS_JOB_RUNNER": "auto",
+    # A running job without progress for this long lost its worker; `lms jobs run-due` takes it over.
+    "LMS_JOB_STALE_MINUTES": 30,
+    # Finished and failed jobs older than this are deleted by `lms privacy purge`; 0 or empty keeps them.
+    "LMS_JOB_RETENTION_DAYS": 90,
     "LMS_LANGUAGES": ("en", "bs", "hr", "sr_Latn", "sr_Cyrl", "sq", "mk"),
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Deployment (docs/deploy.md). Behind a reverse proxy, LMS_PROXY_FIX says how many proxies' X-Forwarded-*
+    # headers to trust ("1", or "for=1,proto=1,host=1"); unset trusts none, so a client cannot fake its address.
+    "LMS_PROXY_FIX": None,
+    # PostgreSQL connection pool per process (None: SQLAlchemy's 5 + 10 overflow) and a per-statement time
+    # limit, so one runaway query cannot hold a worker and a connection for ever. Ignored on SQLite.
+    "LMS_DB_POOL_SIZE": None,
+    "LMS_DB_MAX_OVERFLOW": None,
+    "LMS_DB_STATEMENT_TIMEOUT_MS": None,
+    # text: Flask's default lines; json: one JSON object per line on stderr (lms/logs.py).
+    "LMS_LOG_FORMAT": "text",
+    "LMS_LOG_LEVEL": "INFO",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "lms_session",
@@ -90,6 +121,9 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_TIMEZONE": "UTC",
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
     "RATELIMIT_HEADERS_ENABLED": True,
+    # Redis (LMS_REDIS_URL) out of reach: limits go on per process in memory, so signing in never depends on
+    # Redis; Flask-Limiter logs one warning per process when it switches, and switches back once Redis answers.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
 }
 
 
@@ -140,3 +174,69 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     ):
         app.config[key] = explicit.get(key, value)
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("LMS_REDIS_URL") or "memory://"
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        pool_size=app.config["LMS_DB_POOL_SIZE"],
+        max_overflow=app.config["LMS_DB_MAX_OVERFLOW"],
+        statement_timeout_ms=app.config["LMS_DB_STATEMENT_TIMEOUT_MS"],
+    )
+    proxy_fix_options(app.config["LMS_PROXY_FIX"])  # a wrong value stops start-up here, with its name
+
+
+def engine_options(
+    url: str,
+    base: dict[str, Any],
+    *,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+    statement_timeout_ms: int | None = None,
+) -> dict[str, Any]:
+    """SQLAlchemy engine options for ``url``: ``base`` plus the pool and statement timeout for PostgreSQL.
+
+    SQLite gets ``base`` unchanged: its pool classes take no size, and it has no statement timeout. A new dict
+    is returned, so the defaults shared by every app in the process are never changed.
+    """
+    from sqlalchemy.engine import make_url
+
+    options = dict(base)
+    if make_url(url).get_backend_name() != "postgresql":
+        return options
+    if pool_size is not None:
+        options["pool_size"] = pool_size
+    if max_overflow is not None:
+        options["max_overflow"] = max_overflow
+    if statement_timeout_ms:
+        connect_args = dict(options.get("connect_args") or {})
+        # libpq's startup options: the server applies the setting to every statement of the session.
+        existing = connect_args.get("options", "")
+        connect_args["options"] = f"{existing} -c statement_timeout={int(statement_timeout_ms)}".strip()
+        options["connect_args"] = connect_args
+    return options
+
+
+PROXY_FIX_KEYS = ("for", "proto", "host", "port", "prefix")
+
+
+def proxy_fix_options(value: str | int | None) -> dict[str, int] | None:
+    """Werkzeug ProxyFix arguments from ``LMS_PROXY_FIX``, or None when unset.
+
+    A number N trusts N proxies for X-Forwarded-For, -Proto and -Host (what deploy/nginx.conf.example sends);
+    ``for=1,proto=1,host=1,port=1,prefix=1`` names each header's count. Raises ValueError on anything else.
+    """
+    if value in (None, "", 0, "0"):
+        return None
+    text = str(value).strip()
+    if text.isdigit():
+        n = int(text)
+        return {"x_for": n, "x_proto": n, "x_host": n, "x_port": 0, "x_prefix": 0}
+    options = dict.fromkeys(("x_" + key for key in PROXY_FIX_KEYS), 0)
+    for part in text.split(","):
+        key, _, count = part.strip().partition("=")
+        if key.strip() not in PROXY_FIX_KEYS or not count.strip().isdigit():
+            raise ValueError(
+                f"LMS_PROXY_FIX: {part.strip()!r} is not understood; use a number or e.g. 'for=1,proto=1,host=1' "
+                f"(keys: {', '.join(PROXY_FIX_KEYS)})"
+            )
+        options["x_" + key.strip()] = int(count)
+    return options

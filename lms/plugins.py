@@ -8,6 +8,7 @@ a plugin without installing it. Anything wrong (a missing plugin, a missing requ
 
 from __future__ import annotations
 
+import os
 from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
@@ -24,7 +25,9 @@ class Plugin:
     """Base class of every plugin.
 
     Subclasses set ``name`` (stable, lowercase), ``requires`` (names of plugins that must load first) and
-    ``default_config`` (settings the app gets unless configured), and implement :meth:`init_app`.
+    ``default_config`` (settings the app gets unless configured), and implement :meth:`init_app`. A setting
+    can also come from the environment variable of the same name (``COURSES_MEDIA_DIR=...``); the instance file
+    and ``create_app``'s mapping win over it, as for the core's ``LMS_*`` settings.
     """
 
     name: ClassVar[str] = ""
@@ -86,6 +89,25 @@ def resolve(enabled: list[str] | None, available: dict[str, type[Plugin]]) -> li
     return [available[n] for n in order]
 
 
+def _from_environment(key: str, default: Any) -> Any:
+    """The environment variable ``key`` read as the type of ``default``, or ``default`` when it is unset."""
+    raw = os.environ.get(key)
+    if raw in (None, ""):
+        return default
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    try:
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+    except ValueError:
+        raise PluginError(f"{key}: {raw!r} is not a number") from None
+    if isinstance(default, list | tuple):
+        return type(default)(part.strip() for part in raw.split(",") if part.strip())
+    return raw
+
+
 def load_plugins(app: Flask, plugins: list[type[Plugin]] | None) -> list[Plugin]:
     """Instantiate and initialise the plugins for ``app``; the loaded instances are kept on the app."""
     if plugins is None:
@@ -100,7 +122,8 @@ def load_plugins(app: Flask, plugins: list[type[Plugin]] | None) -> list[Plugin]
     loaded: list[Plugin] = []
     for cls in resolve(enabled, available):
         for key, value in cls.default_config.items():
-            app.config.setdefault(key, value)
+            if key not in app.config:
+                app.config[key] = _from_environment(key, value)
         instance = cls()
         try:
             instance.init_app(app)

@@ -103,10 +103,22 @@ def _security_headers(response):
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if current_app.config["SESSION_COOKIE_SECURE"]:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if current_user and getattr(current_user, "is_authenticated", False):
+    if _maybe_signed_in():
         # Pages about people and cases must not linger in shared caches or the back button of a shared PC.
         headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def _maybe_signed_in() -> bool:
+    """Whether the request is a signed-in user's. When the account was not loaded yet and the database cannot be
+    reached to load it (a restart, an outage), the answer is yes, the careful side for Cache-Control; an error
+    here would turn any response, even a 503 or a stylesheet, into a 500."""
+    from lms.errors import DATABASE_ERRORS
+
+    try:
+        return bool(current_user and getattr(current_user, "is_authenticated", False))
+    except DATABASE_ERRORS:
+        return True
 
 
 def safe_next(target: str | None, fallback: str = "main.dashboard") -> str:

@@ -20,6 +20,9 @@ user_deactivated = _signals.signal("user-deactivated")
 user_anonymised = _signals.signal("user-anonymised")
 #: A role was granted or removed. kwargs: ``user``, ``academy``, ``role``, ``granted`` (bool), ``actor``.
 role_changed = _signals.signal("role-changed")
+#: A learner was enrolled in a course (by themselves, a registrar, a cohort, an import or the API), or re-enrolled.
+#: kwargs: ``user``, ``course``, ``enrolment``. Sent by the courses plugin.
+course_enrolled = _signals.signal("course-enrolled")
 #: A learner completed a lesson. kwargs: ``user``, ``lesson_id``, ``enrolment``. Sent by the courses plugin.
 lesson_completed = _signals.signal("lesson-completed")
 #: A learner met a course's completion rule, sent exactly once. kwargs: ``user``, ``course``, ``enrolment``.

@@ -3,9 +3,10 @@
 The server holds the deadline: start + the time limit (stretched by the learner's accommodation), capped at
 the close date, plus a short grace period (``QUIZZES_GRACE_SECONDS``) for answers already on their way. Saves
 carry the attempt's sequence number; a save naming an older number (a second tab, a stale page) is refused with
-:class:`StaleSaveError` and nothing is overwritten. A submission after the deadline plus grace is graded on what
-was saved in time. Finishing is one conditional UPDATE, so submitting twice (a double click, two tabs, the
-overdue job at the same moment) grades once.
+:class:`StaleSaveError` and nothing is overwritten. The same save sent again after its answer was lost (a dropped
+connection, a server process killed after the commit) finds its responses stored and succeeds, so a client may
+always retry. A submission after the deadline plus grace is graded on what was saved in time. Finishing is one
+conditional UPDATE, so submitting twice (a double click, two tabs, the overdue job at the same moment) grades once.
 """
 
 from __future__ import annotations
@@ -290,8 +291,9 @@ def _parse(attempt: Attempt, form: Any, positions: list[int]) -> dict[int, Any]:
 
 def save_responses(attempt: Attempt, seq: int, form: Any, positions: list[int], now: datetime | None = None) -> int:
     """Store the responses to the questions at ``positions`` read from ``form``; returns the new sequence
-    number. Raises StaleSaveError (nothing stored) when ``seq`` is not the attempt's current number, and
-    TimeUpError (nothing stored; the attempt is then closed) after the deadline plus grace."""
+    number. Raises StaleSaveError (nothing stored) when ``seq`` is not the attempt's current number (unless
+    this is the last save repeated, see :func:`_repeated`), and TimeUpError (nothing stored; the attempt is
+    then closed) after the deadline plus grace."""
     now = now or utcnow()
     if attempt.state != AttemptState.IN_PROGRESS:
         raise TimeUpError(_("This attempt is finished: nothing more can be saved."))
@@ -307,6 +309,8 @@ def save_responses(attempt: Attempt, seq: int, form: Any, positions: list[int], 
     ).rowcount
     if won != 1:
         db.session.rollback()
+        if _repeated(attempt, seq, parsed):
+            return seq + 1
         raise StaleSaveError(
             _(
                 "These answers were changed in another tab or window since this page was loaded. Nothing was "
@@ -319,6 +323,18 @@ def save_responses(attempt: Attempt, seq: int, form: Any, positions: list[int], 
     db.session.commit()
     # The conditional UPDATE above succeeded, so the number is now exactly one more (no reload needed).
     return seq + 1
+
+
+def _repeated(attempt: Attempt, seq: int, parsed: dict[int, Any]) -> bool:
+    """Whether a refused save is the last save again: the attempt is one number past ``seq`` and already holds
+    exactly these responses. That happens when the answer to a save that was stored got lost on the way (a
+    dropped connection, a server process killed after its commit) and the client sends it once more; nothing
+    would be overwritten, so it succeeds instead of being refused as stale."""
+    db.session.refresh(attempt)
+    if attempt.state != AttemptState.IN_PROGRESS or attempt.seq != seq + 1:
+        return False
+    by_position = {i.position: i for i in attempt.items}
+    return all(by_position[p].response == response for p, response in parsed.items())
 
 
 def submit_attempt(

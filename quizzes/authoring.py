@@ -13,6 +13,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from courses import languages
 from courses.authoring import SLUG_RE
 from courses.models import Course, Module
 from lms import audit
@@ -114,8 +115,10 @@ def create_quiz(actor: User | None, course: Course, fields: QuizFields) -> Quiz:
 
 
 def update_quiz(actor: User | None, quiz: Quiz, fields: QuizFields) -> None:
+    """Save a quiz's settings; its translations become outdated when its title or introduction change."""
     require_bank_editor(actor, quiz.course)
     check_quiz_fields(quiz.course, fields, quiz)
+    quiz.translations = languages.pinned(quiz.translations, languages.object_hash("quiz", quiz))
     _apply(quiz, fields)
     audit.record("quizzes.quiz_changed", actor=actor, obj=quiz, academy_id=quiz.course.academy_id)
     db.session.commit()

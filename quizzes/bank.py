@@ -4,8 +4,9 @@ their versions, import and export (GIFT, Moodle XML).
 A bank has one owner: a course, or an academy. Trainers of the academy (and administrators) edit both the
 academy's bank and its courses' banks; a course's quizzes use questions of its own bank and of its academy's.
 Editing a question that an attempt already uses makes a new version (past attempts keep theirs); editing an
-unused one changes its current version in place. Imports are all or nothing: every question is converted and
-validated first, and any error means nothing is written.
+unused one changes its current version in place; either way the question's translations are kept, and become
+outdated when the edit changes the texts they translate (quizzes.translations). Imports are all or nothing:
+every question is converted and validated first, and any error means nothing is written.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, exists, func, select
 
+from courses import languages
 from courses.models import Course
 from lms import audit
 from lms.exceptions import DomainError, NotFoundError
@@ -25,6 +27,7 @@ from lms.models import Academy, User
 from lms.models.base import utcnow
 from lms.registry import registry
 from quizzes.models import AttemptQuestion, Question, QuestionCategory, QuestionVersion
+from quizzes.translations import version_hash
 from quizzes.types import REGISTRY, ConfigError, QuestionType
 
 TEXT_FORMATS = ("moodle", "html", "plain", "markdown")
@@ -210,7 +213,14 @@ def _check(fields: QuestionFields) -> tuple[type[QuestionType], dict]:
     return qtype, config
 
 
-def _new_version(question: Question, qtype: type[QuestionType], config: dict, fields: QuestionFields, actor) -> None:
+def _new_version(
+    question: Question,
+    qtype: type[QuestionType],
+    config: dict,
+    fields: QuestionFields,
+    actor,
+    translations: dict | None = None,
+) -> None:
     number = (
         db.session.scalar(select(func.max(QuestionVersion.number)).where(QuestionVersion.question_id == question.id))
         or 0
@@ -224,6 +234,7 @@ def _new_version(question: Question, qtype: type[QuestionType], config: dict, fi
         text=fields.text,
         text_format=fields.text_format,
         default_mark=fields.default_mark,
+        translations=translations or {},
         created_by_id=actor.id if actor else None,
     )
     db.session.add(version)
@@ -280,9 +291,11 @@ def update_question(actor: User | None, question: Question, fields: QuestionFiel
         question.category_id = category_for_path(owner, fields.category_path).id
     current = question.current
     versioned = current is None or version_used(current.id)
+    kept = pinned_translations(current) if current is not None else {}
     if versioned:
-        _new_version(question, qtype, config, fields, actor)
+        _new_version(question, qtype, config, fields, actor, kept)
     else:
+        current.translations = kept
         current.config, current.config_version = config, qtype.config_version
         current.text, current.text_format, current.default_mark = fields.text, fields.text_format, fields.default_mark
     audit.record(
@@ -294,6 +307,14 @@ def update_question(actor: User | None, question: Question, fields: QuestionFiel
     )
     db.session.commit()
     return versioned
+
+
+def pinned_translations(version: QuestionVersion) -> dict:
+    """The version's translations, to keep across an edit of its source: each stamped with the hash of the
+    texts it was made from, so that the edit makes it outdated when it changes those texts. A translation
+    without a hash (stored before hashes were kept) is taken to match the texts as they are before the edit."""
+    translations = {lang: values for lang, values in (version.translations or {}).items() if isinstance(values, dict)}
+    return languages.pinned(translations, version_hash(version))
 
 
 def course_of(question: Question) -> Course | None:

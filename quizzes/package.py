@@ -5,6 +5,11 @@
 On import the questions join the course's question bank, matched by category and name (so importing a
 changed package edits them in place, making a new version where attempts use the old one), and each quiz gets
 one fixed slot per question in file order. Quizzes with random draws export only their fixed questions.
+
+Outdated translations are marked as lessons' are (courses.languages): a quiz's ``translations`` entry may say
+``outdated: true``, and in a translated GIFT file a comment line ``// outdated: true`` just before a question
+marks that question's translation. Importing stamps every other translation as current (made from the source
+texts as imported); exporting writes the marks where the source has changed since.
 """
 
 from __future__ import annotations
@@ -16,14 +21,16 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from courses import languages
 from courses.authoring import SLUG_RE
 from courses.models import Course, Module
 from courses.packages import PackagePart, PartInput, PartOutput, Problems
 from lms.exceptions import DomainError
 from lms.extensions import db
 from quizzes import bank
-from quizzes.formats.gift import parse_gift, write_gift
+from quizzes.formats.gift import CATEGORY_LINE, parse_gift, write_gift
 from quizzes.models import GradingMethod, Question, Quiz, QuizSlot
+from quizzes.translations import translation_outdated, version_hash
 from quizzes.types import ConfigError
 
 QUIZ_KEYS = (
@@ -32,6 +39,9 @@ QUIZ_KEYS = (
 )  # fmt: skip
 FOLDER = "quizzes"
 UNSUPPORTED_IN_GIFT = ("ordering", "cloze")
+# The comment before a question of a translated GIFT file that marks its translation outdated (GIFT readers
+# ignore comments, so the file stays plain Moodle GIFT).
+OUTDATED_LINE = "// outdated: true"
 
 
 @dataclass
@@ -43,6 +53,7 @@ class QuizPlan:
     translations: dict[str, dict[str, str]]
     questions: list[bank.QuestionFields] = field(default_factory=list)
     question_translations: dict[str, list[dict]] = field(default_factory=dict)  # lang -> exchange dicts
+    outdated: dict[str, list[bool]] = field(default_factory=dict)  # lang -> per question: marked outdated
 
 
 def _problem(problems: Problems, message: str, path: str) -> None:
@@ -109,10 +120,32 @@ def _read_quiz(raw: Any, path: str, module_slug: str | None, part: PartInput) ->
     plan.questions = _questions(part, f"{FOLDER}/{slug}.gift", required=True)
     for lang in sorted(translations):
         name = f"{FOLDER}/{slug}.{lang}.gift"
-        translated, _lines = _parsed(part, name, required=True)
+        translated, lines = _parsed(part, name, required=True)
         _check_translation(plan, translated, name, problems)
         plan.question_translations[lang] = translated
+        plan.outdated[lang] = _outdated_marks(part.files.get(name), lines)
     return plan
+
+
+def _outdated_marks(data: bytes | None, lines: list[int]) -> list[bool]:
+    """For each question starting on ``lines`` (1-based), whether the comment lines just before it hold
+    :data:`OUTDATED_LINE`."""
+    if data is None:
+        return []
+    text = data.decode("utf-8-sig", errors="replace").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    marks = []
+    for line in lines:
+        index, marked = line - 2, False
+        while index >= 0 and text[index].strip().startswith("//"):
+            marked = marked or _is_outdated_mark(text[index])
+            index -= 1
+        marks.append(marked)
+    return marks
+
+
+def _is_outdated_mark(line: str) -> bool:
+    words = line.strip().removeprefix("//").strip().lower()
+    return words in ("outdated: true", "outdated")
 
 
 def _parsed(part: PartInput, name: str, required: bool) -> tuple[list[dict], list[int]]:
@@ -185,14 +218,15 @@ def apply(course: Course, plans: list[QuizPlan] | None, modules: dict[str, Modul
     existing = {q.slug: q for q in db.session.scalars(select(Quiz).where(Quiz.course_id == course.id))}
     for plan in plans:
         quiz = existing.pop(plan.slug, None) or Quiz(course_id=course.id, slug=plan.slug)
-        quiz.title, quiz.translations = plan.title, plan.translations
+        quiz.title = plan.title
+        quiz.translations = languages.stamp(plan.translations, languages.object_hash("quiz", quiz))
         quiz.module_id = modules[plan.module_slug].id if plan.module_slug else None
         for key, value in plan.settings.items():
             setattr(quiz, key, value)
         db.session.add(quiz)
         db.session.flush()
         questions = [_upsert_question(course, fields) for fields in plan.questions]
-        _translate(questions, plan.question_translations)
+        _translate(questions, plan.question_translations, plan.outdated)
         _set_slots(quiz, questions)
     for quiz in existing.values():  # quizzes the package no longer holds stay, unpublished (attempts keep them)
         quiz.published = False
@@ -225,15 +259,22 @@ def _upsert_question(course: Course, fields: bank.QuestionFields) -> Question:
     return question
 
 
-def _translate(questions: list[Question], translations: dict[str, list[dict]]) -> None:
+def _translate(questions: list[Question], translations: dict[str, list[dict]], outdated: dict[str, list[bool]]) -> None:
+    """Replace the questions' translations with the package's, stamped as made from the source texts as
+    imported, except those the package marks outdated."""
     for question in questions:
         question.current.translations = {}
     for lang, translated in translations.items():
-        for question, data in zip(questions, translated, strict=False):
+        marks = outdated.get(lang, [])
+        for index, (question, data) in enumerate(zip(questions, translated, strict=False)):
             qtype = bank.question_type(question.qtype)
+            values = {"text": data.get("text", ""), "config": qtype.from_exchange(data)}
+            if index < len(marks) and marks[index]:
+                values["outdated"] = True
+            # A new dict each time, so that the JSON column sees the change.
             question.current.translations = {
                 **question.current.translations,
-                lang: {"text": data.get("text", ""), "config": qtype.from_exchange(data)},
+                **languages.stamp({lang: values}, version_hash(question.current)),
             }
 
 
@@ -253,7 +294,7 @@ def _set_slots(quiz: Quiz, questions: list[Question]) -> None:
 def _quiz_yaml(quiz: Quiz) -> dict[str, Any]:
     data: dict[str, Any] = {"slug": quiz.slug, "title": quiz.title}
     if quiz.translations:
-        data["translations"] = {lang: dict(v) for lang, v in sorted(quiz.translations.items())}
+        data["translations"] = languages.for_export(quiz.translations, languages.object_hash("quiz", quiz))
     pass_mark = Decimal(quiz.pass_mark)
     data.update(
         pass_mark=int(pass_mark) if pass_mark == pass_mark.to_integral_value() else float(pass_mark),
@@ -273,8 +314,29 @@ def _gift_files(quiz: Quiz) -> dict[str, bytes]:
     files = {f"{FOLDER}/{quiz.slug}.gift": write_gift([bank.to_exchange(q) for q in questions]).encode()}
     for lang in sorted(quiz.translations or {}):
         translated = [_translated_exchange(q, lang) for q in questions]
-        files[f"{FOLDER}/{quiz.slug}.{lang}.gift"] = write_gift(translated).encode()
+        marks = [_exported_outdated(q, lang) for q in questions]
+        files[f"{FOLDER}/{quiz.slug}.{lang}.gift"] = _marked(write_gift(translated), marks).encode()
     return files
+
+
+def _exported_outdated(question: Question, lang: str) -> bool:
+    version = question.current
+    return translation_outdated((version.translations or {}).get(lang), version.text, version.config)
+
+
+def _marked(gift: str, marks: list[bool]) -> str:
+    """GIFT text with :data:`OUTDATED_LINE` before each question marked. write_gift writes one line per
+    question or ``$CATEGORY:`` line (newlines in texts are escaped), separated by blank lines."""
+    if not any(marks):
+        return gift
+    parts, index = gift.removesuffix("\n").split("\n\n"), 0
+    for position, part in enumerate(parts):
+        if part.startswith(CATEGORY_LINE):
+            continue
+        if index < len(marks) and marks[index]:
+            parts[position] = f"{OUTDATED_LINE}\n{part}"
+        index += 1
+    return "\n\n".join(parts) + "\n"
 
 
 def _translated_exchange(question: Question, lang: str) -> dict:

@@ -59,6 +59,9 @@ class QuizzesPlugin(Plugin):
         from quizzes.package import PART
 
         registry("course_package_parts", app).register("quizzes", PART)
+        from quizzes.translating import PART as TRANSLATIONS
+
+        registry("translation_parts", app).register("quizzes", TRANSLATIONS)  # rows of the course's status table
         add_command(app, quizzes_group)
         self._pages(app)
 
@@ -66,6 +69,7 @@ class QuizzesPlugin(Plugin):
         from courses.plugin import CourseAdminTab
         from lms.nav import NavItem, add_nav_item
         from lms.registry import registry
+        from quizzes import translation_views  # noqa: F401 - adds the quiz's translation page to teach_bp
         from quizzes.report_views import bp as reports_bp
         from quizzes.teach_views import bp as teach_bp
         from quizzes.views import bp as learner_bp

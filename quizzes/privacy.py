@@ -10,17 +10,20 @@ from flask import Flask
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
+from courses.languages import Reading, choose
 from courses.models import Course
 from lms.extensions import db
 from lms.plugins import plugin_enabled
 from quizzes.models import Accommodation, Attempt, AttemptQuestion, Quiz, QuizOverride
+from quizzes.translations import localized_item
 
 
-def _item(item: AttemptQuestion) -> dict[str, Any]:
+def _item(item: AttemptQuestion, reading: Reading | None) -> dict[str, Any]:
     earned = item.fraction * item.max_mark if item.fraction is not None else None
     return {
         "position": item.position,
-        "question": item.version.text,
+        # As the learner read it: in the attempt's language (None: the source, as written).
+        "question": localized_item(item, reading).text if reading is not None else item.version.text,
         "type": item.version.qtype,
         "response": item.response,
         "saved_at": item.saved_at,
@@ -32,34 +35,40 @@ def _item(item: AttemptQuestion) -> dict[str, Any]:
     }
 
 
+def _attempt(attempt: Attempt, course: Course) -> dict[str, Any]:
+    # None: the source language, shown as written (no work); else the course read in the attempt's language.
+    reading = choose(course, attempt.language) if attempt.language else None
+    quiz = attempt.quiz
+    return {
+        "course": course.slug,
+        "quiz": str(reading.text(quiz.title, quiz.translations, "title")) if reading else quiz.title,
+        "language": attempt.language or course.language,
+        "number": attempt.number,
+        "state": attempt.state.value,
+        "started_at": attempt.started_at,
+        "finished_at": attempt.finished_at,
+        "finished_by": attempt.finished_by,
+        "marks": attempt.marks,
+        "max_marks": attempt.max_marks,
+        "percent": attempt.percent,
+        "passed": attempt.passed,
+        "questions": [_item(item, reading) for item in attempt.items],
+    }
+
+
 def personal_data(user) -> dict[str, Any]:
     """The user's attempts with their answers and grades, their accommodation and quiz overrides (four queries:
-    attempts with quiz and course, their questions with the versions seen, the accommodation, the overrides)."""
+    attempts with quiz and course, their questions with the versions seen, the accommodation, the overrides).
+    Quiz titles and question texts are in the attempt's language, as the learner read them."""
     rows = db.session.execute(
-        select(Attempt, Course.slug)
+        select(Attempt, Course)
         .join(Quiz, Quiz.id == Attempt.quiz_id)
         .join(Course, Course.id == Quiz.course_id)
         .options(selectinload(Attempt.items))
         .where(Attempt.user_id == user.id)
         .order_by(Attempt.started_at, Attempt.id)
     ).all()
-    attempts = [
-        {
-            "course": slug,
-            "quiz": a.quiz.title,
-            "number": a.number,
-            "state": a.state.value,
-            "started_at": a.started_at,
-            "finished_at": a.finished_at,
-            "finished_by": a.finished_by,
-            "marks": a.marks,
-            "max_marks": a.max_marks,
-            "percent": a.percent,
-            "passed": a.passed,
-            "questions": [_item(item) for item in a.items],
-        }
-        for a, slug in rows
-    ]
+    attempts = [_attempt(a, course) for a, course in rows]
     accommodation = db.session.scalar(select(Accommodation).where(Accommodation.user_id == user.id))
     overrides = db.session.execute(
         select(QuizOverride, Quiz.title)

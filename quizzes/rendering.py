@@ -33,7 +33,9 @@ class RenderedQuestion:
     marks: str = ""
     answered: bool = False
     lang: str = ""  # the language the question is shown in ("" : the page's)
-    notice: str = ""  # why it is shown in another language than the attempt's (a missing translation)
+    # Why it is shown in another language than the attempt's (a missing translation), or that its translation
+    # is outdated (the original question has changed since).
+    notice: str = ""
 
     def selected(self, name: str) -> list[str]:
         return self.values.get(name, [])
@@ -79,7 +81,7 @@ def rendered(attempt: Attempt, item: AttemptQuestion, form: Any = None) -> Rende
         marks=f"{item.max_mark.normalize():f}",
         answered=item.response not in (None, "", [], {}),
         lang=shown.lang if attempt.language else "",
-        notice=_fallback_notice(attempt) if shown.fallback else "",
+        notice=_fallback_notice(attempt) if shown.fallback else _outdated_notice() if shown.outdated else "",
     )
 
 
@@ -96,6 +98,14 @@ def _fallback_notice(attempt: Attempt) -> str:
         "%(source)s.",  # fmt: skip
         wanted=LANGUAGE_NAMES.get(reading.wanted, reading.wanted),
         source=LANGUAGE_NAMES.get(reading.source, reading.source),
+    )
+
+
+def _outdated_notice() -> str:
+    """The lesson page's notice for an outdated translation, for one question."""
+    return _(
+        "The original of this question has changed since it was translated; the translation may not show the "
+        "latest changes."  # fmt: skip
     )
 
 

@@ -25,6 +25,11 @@ Responses are stored as the learner answered the localized question. Matching an
 texts, so :func:`to_source_response` maps a response back to the source's ids for what trainers read (the staff
 review and item analysis show the source texts and count responses per source answer).
 
+Outdated translations (as courses.languages keeps them for lessons): a question's translation records
+``source_hash``, :func:`question_hash` of the source texts it was made from, the texts a translation replaces
+(:func:`source_texts`: the question text and the config's texts, never ids, fractions or values). Editing those
+texts makes the translation outdated; learners still read it, with a notice.
+
 Everything above the last section is pure (no database, no request); the last section applies it to an
 attempt's items.
 """
@@ -36,7 +41,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from courses.languages import SERBIAN_SCRIPTS, Reading, choose
+from courses.languages import SERBIAN_SCRIPTS, Reading, choose, is_outdated, source_hash
 from lms.translit import to_script
 from quizzes.types import ConfigError
 from quizzes.types.cloze import Gap, gaps
@@ -69,6 +74,52 @@ class Localized:
     lang: str
     fallback: bool = False
     outdated: bool = False
+
+
+def text_pairs(text: str, config: dict, translation: dict | None) -> list[tuple[str, str]]:
+    """Each text of a question that a translation replaces, with the translation's text in its place ("" when
+    it has none), in a fixed order: the question text, then the config's :data:`TEXT_KEYS` at the top level
+    and in the items of its :data:`LIST_KEYS`, by position (as :func:`localize` lays them over). Ids,
+    fractions, values, tolerances and flags are no texts."""
+    translation = translation if isinstance(translation, dict) else {}
+    translated = translation.get("config") if isinstance(translation.get("config"), dict) else {}
+    pairs = [(text or "", _text(translation.get("text")))]
+    pairs += [(str(config[key]), _text(translated.get(key))) for key in TEXT_KEYS if key in config]
+    for list_key in LIST_KEYS:
+        items = config.get(list_key) if isinstance(config.get(list_key), list) else []
+        others = translated.get(list_key) if isinstance(translated.get(list_key), list) else []
+        for index, item in enumerate(items):
+            other = others[index] if index < len(others) and isinstance(others[index], dict) else {}
+            if isinstance(item, dict):
+                pairs += [(str(item[key]), _text(other.get(key))) for key in TEXT_KEYS if key in item]
+    return pairs
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def source_texts(text: str, config: dict) -> list[str]:
+    """The texts of a question that a translation replaces (see :func:`text_pairs`)."""
+    return [source for source, _translated in text_pairs(text, config, None)]
+
+
+def question_hash(text: str, config: dict) -> str:
+    """The hash a question's translations are stamped with (courses.languages.source_hash of its texts)."""
+    return source_hash(*source_texts(text, config))
+
+
+def version_hash(version: Any) -> str:
+    """:func:`question_hash` of a question version."""
+    return question_hash(version.text, version.config or {})
+
+
+def translation_outdated(translation: dict | None, text: str, config: dict) -> bool:
+    """Whether a question's translation was made from other source texts than ``text`` and ``config``'s (or
+    was frozen as outdated)."""
+    if not isinstance(translation, dict):
+        return False
+    return translation.get("outdated") is True or is_outdated(translation, question_hash(text, config))
 
 
 class _Overlay:
@@ -117,7 +168,8 @@ def localize(
         localized = _accepted_answers(config, translated_config, localized, overlay)
     from_translation = bool(reading.key) and isinstance(translation.get("text"), str) and translation["text"].strip()
     lang = reading.wanted if from_translation or overlay.converts(reading.source) else reading.source
-    return Localized(shown_text, text_format, localized, lang, overlay.fallback, bool(translation.get("outdated")))
+    outdated = bool(reading.key) and translation_outdated(translation, text, config)
+    return Localized(shown_text, text_format, localized, lang, overlay.fallback, outdated)
 
 
 def _overlay_config(qtype: str, config: dict, translated: dict, overlay: _Overlay) -> dict:

@@ -21,6 +21,7 @@ from quizzes import attempts as service
 from quizzes.bank import question_type
 from quizzes.models import GRADING_LABELS, Attempt, AttemptState, Quiz
 from quizzes.rendering import page_count, page_of, rendered
+from quizzes.translating import quiz_outdated
 from quizzes.translations import attempt_reading, item_config
 
 bp = Blueprint("quizzes", __name__, template_folder="templates", static_folder="static", static_url_path="/quiz-static")
@@ -86,6 +87,7 @@ def quiz_page(slug: str, quiz_id: int):
         review_of=lambda a: review_options(quiz, a, settings, now),
         blocked=None if in_progress else service.why_not_start(quiz, current_user, settings, past, now),
         grading_labels=GRADING_LABELS,
+        outdated=quiz_outdated(quiz, reading(quiz.course).key),
         form=EmptyForm(),
     )
 

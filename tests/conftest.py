@@ -33,6 +33,8 @@ BASE_CONFIG = {
     "LMS_ARGON2_PARALLELISM": 1,
     "RATELIMIT_ENABLED": False,
     "LMS_BASE_URL": "http://lms.test",
+    # Background jobs run before enqueue returns, inside the test's transaction (lms/jobs/runners.py).
+    "LMS_JOB_RUNNER": "inline",
     # Uploaded course files of the whole test run go to one temporary folder, not the project's instance/.
     "COURSES_MEDIA_DIR": tempfile.mkdtemp(prefix="lms-test-media-"),
 }

@@ -55,6 +55,7 @@ def healthz():
         db.session.execute(text("SELECT 1"))
     except Exception as exc:  # the check reports any failure as data
         checks["database"] = f"error: {type(exc).__name__}"
+        db.session.rollback()  # so the rest of the request (loading a signed-in caller) may try again
     if current_app.config.get("LMS_REDIS_URL"):
         try:
             import redis

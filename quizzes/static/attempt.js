@@ -26,7 +26,7 @@
       saving = false;
       if (result.status === 200) {
         seqField.value = result.data.seq;
-        say(form.dataset.msgSaved + " " + new Date().toLocaleTimeString());
+        say(form.dataset.msgSaved + " " + new Date().toLocaleTimeString(document.documentElement.lang || undefined));  // the page's language, not the browser's
       } else if (result.status === 409 || result.status === 410) {
         stopped = true;
         say(result.data.error.message);

@@ -34,6 +34,7 @@ from lms.i18n import languages
 from lms.models import COUNTRIES, PROFESSIONS, Academy, Membership, User
 from lms.models.base import utcnow
 from quizzes.models import Attempt, Quiz
+from records import scope
 from records.api.models import SCOPES, ApiToken
 
 TOKEN_PREFIX = "lms_"  # noqa: S105 - the visible start of every token, not a secret
@@ -148,7 +149,7 @@ def authenticate(raw: str) -> ApiToken | None:
 
 
 def _own_course_ids(academy_id: int) -> Select:
-    return select(Course.id).where(Course.academy_id == academy_id)
+    return scope.own_course_ids({academy_id})
 
 
 def visible_user_ids(academy_id: int) -> Select:
@@ -252,7 +253,7 @@ def accreditations_by_course(token: ApiToken, course_ids: list[int]) -> dict[int
 
 
 def _visible_enrolments(academy_id: int) -> Select:
-    return select(Enrolment).where(Enrolment.course_id.in_(_own_course_ids(academy_id)))
+    return select(Enrolment).where(scope.enrolments_of({academy_id}))
 
 
 def list_enrolments(
@@ -351,8 +352,7 @@ def enrolment_progress(token: ApiToken, enrolment_id: int) -> ProgressRecord:
 
 
 def _visible_attempts(academy_id: int) -> Select:
-    quizzes = select(Quiz.id).where(Quiz.course_id.in_(_own_course_ids(academy_id)))
-    return select(Attempt).where(Attempt.quiz_id.in_(quizzes))
+    return select(Attempt).where(scope.attempts_of({academy_id}))
 
 
 def list_attempts(token: ApiToken, filters: dict, after: int | None, limit: int) -> tuple[list[Attempt], bool]:
@@ -387,7 +387,7 @@ def get_attempt(token: ApiToken, attempt_id: int) -> Attempt:
 
 def list_certificates(token: ApiToken, filters: dict, after: int | None, limit: int) -> tuple[list[Certificate], bool]:
     """Certificates the academy issued, filtered by user, course, status and the time of issue or revocation."""
-    query = select(Certificate).where(Certificate.academy_id == token.academy_id)
+    query = select(Certificate).where(scope.certificates_of({token.academy_id}))
     if filters.get("user"):
         query = query.where(Certificate.user_id == filters["user"])
     if filters.get("course"):

@@ -94,6 +94,10 @@ def _http_error(exc: HTTPException):
 
 @bp.errorhandler(Exception)
 def _server_error(exc: Exception):
+    from lms.errors import DATABASE_ERRORS, database_unavailable
+
+    if isinstance(exc, DATABASE_ERRORS):  # the database is unreachable for a moment: 503, try again
+        return database_unavailable(exc)
     log.exception("API request %s %s failed", request.method, request.path)
     db.session.rollback()
     return error_response(500, _("Something went wrong on our side. The error has been logged; try again later."))

@@ -95,7 +95,8 @@ def test_autosave_json_errors_have_one_shape(app, learner_client, make_quiz, db)
     form = form_of(html)
     ok = learner_client.post(f"/attempts/{attempt.id}/autosave", data={**form, "positions": "1"})
     assert ok.status_code == 200 and ok.get_json()["seq"] == 1
-    stale = learner_client.post(f"/attempts/{attempt.id}/autosave", data={**form, "positions": "1"})
+    # Other answers under the old number: stale (the very same save again would be a retry, and succeed).
+    stale = learner_client.post(f"/attempts/{attempt.id}/autosave", data={**form, "positions": "3", "q3-answer": "x"})
     assert stale.status_code == 409 and stale.get_json()["error"]["code"] == "stale"
     db.session.expire_all()
     row = db.session.get(Attempt, attempt.id)
