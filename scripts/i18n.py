@@ -128,6 +128,26 @@ def cmd_check(args) -> int:
     return 1 if failed else 0
 
 
+# Words that are Serbian words too: when a translation uses one, it is Serbian text and goes into Cyrillic, unless
+# the English has it in quotes (a literal value such as 'format: 1').
+SERBIAN_TOO = frozenset(
+    {"token", "problem", "Problem", "status", "Status", "video", "link", "administrator", "Administrator", "Kosovo"}
+)
+
+
+def kept_latin(english: str) -> frozenset[str]:
+    """The words of an English msgid that its Serbian translation keeps in Latin in the Cyrillic catalog: what a
+    translation copies from the English (CSV columns, YAML values, product names), except the words that are
+    Serbian words too (SERBIAN_TOO) and are not quoted in the English."""
+    quoted = {
+        word
+        for part in re.findall(r"[`'\"“‘]([^`'\"”’]+)[`'\"”’]", english)
+        for word in re.findall(r"[A-Za-z][A-Za-z0-9_-]*", part)
+    }
+    words = set(re.findall(r"[A-Za-z][A-Za-z0-9_-]{2,}", english))
+    return frozenset(w for w in words if w not in SERBIAN_TOO or w in quoted)
+
+
 def cmd_cyrillic(args) -> int:
     sys.path.insert(0, str(ROOT))
     from lms.translit import latin_to_cyrillic_markup
@@ -142,8 +162,7 @@ def cmd_cyrillic(args) -> int:
         if latin is None or _missing(latin):
             continue
         english = " ".join(message.id) if isinstance(message.id, tuple | list) else message.id
-        # Words the translation copies from the English (CSV columns, YAML values, product names) stay Latin.
-        keep = frozenset(w for w in re.findall(r"[A-Za-z][A-Za-z0-9_-]{2,}", english))
+        keep = kept_latin(english)
         if isinstance(latin.string, tuple | list):
             message.string = tuple(latin_to_cyrillic_markup(form, keep) for form in latin.string)
         else:
