@@ -14,9 +14,10 @@ from courses import enrolment as enrolments
 from courses.models import LessonProgress
 from tests.conftest import login, post_form
 
-NOT_TRANSLATED = "has not been translated into"
-NOT_AVAILABLE = "is not available in"
-ORIGINAL_CHANGED = "The original of this lesson has changed"
+# The notices, by their marks: the same whichever language the page is in.
+NOT_TRANSLATED = 'data-notice="lesson-fallback"'
+NOT_AVAILABLE = 'data-notice="course-fallback"'
+ORIGINAL_CHANGED = 'data-notice="lesson-outdated"'
 
 
 def translate(obj, kind: str, lang: str, **texts: str) -> None:
