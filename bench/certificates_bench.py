@@ -41,7 +41,7 @@ def _app(url: str):
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "bench",
             "LMS_BASE_URL": "https://lms.example.org",
-            "CERTIFICATES_JOB_RUNNER": "thread",
+            "LMS_JOB_RUNNER": "thread",
         }
     )
     with app.app_context():
@@ -158,9 +158,11 @@ def pdf_figures(app) -> dict:
 def bulk_figures(app, members: int) -> dict:
     from sqlalchemy import func, select
 
-    from certificates.jobs import runner_name, start_cohort_issue
-    from certificates.models import Accreditation, Certificate, Job
+    from certificates.jobs import start_cohort_issue
+    from certificates.models import Accreditation, Certificate
     from lms.extensions import db
+    from lms.jobs.models import Job
+    from lms.jobs.runners import runner_name
     from lms.models import Cohort
 
     with app.app_context():

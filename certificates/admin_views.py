@@ -20,7 +20,7 @@ from certificates.forms import (
     RevokeForm,
     SignatoryForm,
 )
-from certificates.models import STATUS_LABELS, TEMPLATES, Accreditation, Certificate, Job
+from certificates.models import STATUS_LABELS, TEMPLATES, Accreditation, Certificate
 from certificates.verification import revoke_certificate
 from courses.models import Course
 from lms.exceptions import DomainError, NotFoundError
@@ -246,7 +246,7 @@ def issue(accreditation_id: int):
         elif "cohort-cohort" in request.form and cohort.validate_on_submit():
             group = db.session.get(Cohort, cohort.cohort.data)
             job = jobs.start_cohort_issue(current_user, accreditation, group, cohort.completed_on.data)
-            return redirect(url_for("certificates_admin.job", job_id=job.id))
+            return redirect(url_for("jobs.job_detail", job_id=job.id))
     except NotFoundError:
         abort(404)
     except DomainError as exc:
@@ -259,17 +259,6 @@ def issue(accreditation_id: int):
         cohort=cohort,
         report=report,
     )
-
-
-@bp.route("/jobs/<int:job_id>")
-@access("registrar")
-def job(job_id: int):
-    row = db.session.get(Job, job_id)
-    if row is None or not (
-        current_user.is_admin or (row.academy_id and current_user.can_manage_users_of(row.academy_id))
-    ):
-        abort(404)
-    return render_template("certificates/job.html", job=row)
 
 
 @bp.route("/issued")

@@ -193,8 +193,9 @@ def sync_command(slug: str | None) -> None:
 @click.option("--academy", default=None)
 @click.option("--completed-on", default=None, help="YYYY-MM-DD (default: today).")
 def issue_cohort_command(cohort: str, slug: str, academy: str | None, completed_on: str | None) -> None:
-    """Issue certificates to every active member of a cohort, as a job (runs here, printing its progress)."""
-    from certificates.jobs import run_job, start_cohort_issue
+    """Issue certificates to every active member of a cohort, as a job (runs here, printing its result)."""
+    from certificates.jobs import start_cohort_issue
+    from lms.jobs.services import run_job_by_id
     from lms.models.base import utcnow
 
     accreditation = _accreditation(slug, academy)
@@ -208,18 +209,23 @@ def issue_cohort_command(cohort: str, slug: str, academy: str | None, completed_
         job = start_cohort_issue(None, accreditation, group, day, run=False)
     except DomainError as exc:
         fail(f"--{(exc.field or 'cohort').replace('_', '-')}: {exc.message}")
-    job = run_job(job.id)
+    try:
+        job = run_job_by_id(job.id)
+    except DomainError as exc:  # the same issue is running elsewhere already
+        fail(f"job {job.id}: {exc.message}")
     click.echo(f"job {job.id}: {job.state}; {job.message}")
+    if job.state != "finished":
+        sys.exit(1)
 
 
 @certificates_group.command("run-job")
 @click.argument("job_id", type=int)
 def run_job_command(job_id: int) -> None:
-    """Run (or finish) a queued or interrupted job here."""
-    from certificates.jobs import run_job
+    """Run a queued or failed job here (the same as ``lms jobs run JOB_ID``)."""
+    from lms.jobs.services import run_job_by_id
 
     try:
-        job = run_job(job_id)
+        job = run_job_by_id(job_id)
     except DomainError as exc:
         fail(f"JOB_ID: {exc.message}")
     click.echo(f"job {job.id}: {job.state}; {job.message}")

@@ -29,6 +29,7 @@ from sqlalchemy.orm import aliased
 from certificates.accreditations import issuer_for
 from certificates.codes import add_months, format_serial, new_code
 from certificates.models import Accreditation, Certificate, SerialCounter
+from courses.languages import Reading, choose
 from courses.models import Course, Enrolment
 from lms import audit, signals
 from lms.exceptions import DomainError, NotFoundError
@@ -74,9 +75,18 @@ def _lock_counter(academy_id: int, year: int) -> SerialCounter:
     ).one()
 
 
-def _english_title(course: Course) -> str | None:
-    if course.language == "en":
+def _reading_for(course: Course, user: User) -> Reading:
+    """The language of the certificate: the one its holder reads (their interface language) when the course is
+    offered in it, Serbian in the holder's script; else the course's own language. English stands beside it."""
+    reading = choose(course, user.language or course.language)
+    return choose(course, course.language) if reading.fallback else reading
+
+
+def _english_title(course: Course, language: str) -> str | None:
+    if language == "en":
         return None
+    if course.language == "en":
+        return course.title
     return ((course.translations or {}).get("en") or {}).get("title") or None
 
 
@@ -94,6 +104,7 @@ def _new_certificate(
     accreditation: Accreditation, prefix: str, spec: IssueSpec, number: int, now: datetime, actor: User | None
 ) -> Certificate:
     course = accreditation.course
+    reading = _reading_for(course, spec.user)
     return Certificate(
         code=new_code(),
         serial=format_serial(prefix, now.year, number),
@@ -109,9 +120,9 @@ def _new_certificate(
         renews_id=spec.renews.id if spec.renews is not None else None,
         # The spelling of the name at issue (official override, chosen script); kept as issued from then on.
         holder_name=certificate_name_for(spec.user),
-        course_title=course.title,
-        course_title_en=_english_title(course),
-        language=course.language,
+        course_title=reading.text(course.title, course.translations, "title").text,
+        course_title_en=_english_title(course, reading.lang),
+        language=reading.lang,
         academy_name=accreditation.academy.name,
         curriculum_code=accreditation.curriculum_code,
         credit_hours=accreditation.credit_hours if spec.credit_hours is None else spec.credit_hours,

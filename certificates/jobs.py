@@ -1,44 +1,52 @@
-"""Background jobs: bulk issue for a cohort, with its progress in a :class:`Job` row.
+"""The certificates plugin's background jobs, on the core job system (:mod:`lms.jobs`, table ``lms_job``).
 
-Runner (``CERTIFICATES_JOB_RUNNER``): ``rq`` puts the job on an RQ queue on ``LMS_REDIS_URL`` (a worker runs
-:func:`run_job_in_worker`); ``thread`` runs it in a thread of this process; ``inline`` runs it before returning
-(tests, the command line); ``auto`` (default) is ``rq`` when ``LMS_REDIS_URL`` is set and rq is installed,
-else ``thread``; with Redis unreachable, ``rq`` falls back to ``thread`` (logged). A job can be run again
-(``lms certificates run-job ID``): who already holds the certificate is skipped, so an interrupted job finishes
-where it stopped.
+- ``certificates.cohort_issue``: certificates for every active member of a cohort, started on the issue page or
+  with ``lms certificates issue-cohort``; its progress shows on ``/jobs/<id>``.
+- ``certificates.expiry_reminders``: the expiry reminder mails (``lms jobs enqueue certificates.expiry_reminders``
+  from cron, daily).
+
+Both are idempotent, as the core retries a failed attempt from the start: who already holds the certificate is
+skipped, and a reminder is claimed by its :class:`~certificates.models.Reminder` row before it is mailed.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import logging
-import threading
 from datetime import date
+from typing import Any
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from certificates.issuing import _require_manager, issue_batch
-from certificates.models import Accreditation, Job, JobState
-from lms import audit
-from lms.exceptions import DomainError, NotFoundError
+from certificates.models import Accreditation
+from lms import audit, jobs
+from lms.exceptions import DomainError
 from lms.extensions import db
 from lms.models import Cohort, CohortMember, User, UserStatus
 from lms.models.base import utcnow
 
-log = logging.getLogger(__name__)
-
 CHUNK = 100
-KIND_COHORT = "cohort_issue"
+KIND_COHORT = "certificates.cohort_issue"
+KIND_REMINDERS = "certificates.expiry_reminders"
+
+
+def register_job_kinds(app: Flask) -> None:
+    """Register the plugin's job kinds (from ``init_app``)."""
+    jobs.register(KIND_COHORT, run_cohort_issue, max_attempts=5, label=_l("Certificates for a cohort"), app=app)
+    jobs.register(
+        KIND_REMINDERS, run_expiry_reminders, max_attempts=5, label=_l("Certificate expiry reminders"), app=app
+    )
 
 
 def start_cohort_issue(
     actor: User | None, accreditation: Accreditation, cohort: Cohort, completed_on: date, *, run: bool = True
-) -> Job:
+) -> jobs.Job:
     """Queue certificates for every active member of ``cohort`` (of the accrediting academy) who completed the
-    training on ``completed_on``; returns the job, whose row shows the progress. ``run`` False: only create it
-    (the caller runs it with :func:`run_job`)."""
+    training on ``completed_on``; returns the :class:`lms.jobs.Job`, whose row shows the progress. While one such
+    job for the same accreditation, cohort and date is unfinished, starting it again returns that job. ``run``
+    False: only queue it (the caller runs it, as ``lms certificates issue-cohort`` does)."""
     _require_manager(actor, accreditation)
     if cohort.academy_id != accreditation.academy_id and not (actor is None or actor.is_admin):
         raise DomainError(_("The cohort belongs to another academy."), field="cohort")
@@ -54,20 +62,22 @@ def start_cohort_issue(
     )
     if not members:
         raise DomainError(_("The cohort has no active members."), field="cohort")
-    job = Job(
-        kind=KIND_COHORT,
+    # The members are fixed when the job starts: a retry issues to the same people, whoever joins meanwhile.
+    params = {
+        "accreditation_id": accreditation.id,
+        "cohort_id": cohort.id,
+        "completed_on": completed_on.isoformat(),
+        "user_ids": members,
+    }
+    job = jobs.enqueue(
+        KIND_COHORT,
+        actor=actor,
         academy_id=accreditation.academy_id,
-        created_by_id=actor.id if actor else None,
-        params={
-            "accreditation_id": accreditation.id,
-            "cohort_id": cohort.id,
-            "completed_on": completed_on.isoformat(),
-            "user_ids": members,
-        },
+        params=params,
         total=len(members),
+        key=f"{KIND_COHORT}:{accreditation.id}:{cohort.id}:{completed_on.isoformat()}",
+        dispatch=run,
     )
-    db.session.add(job)
-    db.session.flush()
     audit.record(
         "certificates.cohort_issue_started",
         actor=actor,
@@ -76,88 +86,50 @@ def start_cohort_issue(
         details={"accreditation": accreditation.id, "cohort": cohort.name, "members": len(members)},
     )
     db.session.commit()
-    if run:
-        dispatch(job.id)
     return job
 
 
-def runner_name(app: Flask) -> str:
-    name = app.config["CERTIFICATES_JOB_RUNNER"]
-    if name == "auto":
-        return "rq" if app.config.get("LMS_REDIS_URL") and importlib.util.find_spec("rq") else "thread"
-    return name
-
-
-def dispatch(job_id: int) -> None:
-    """Hand the job to the configured runner."""
-    app = current_app._get_current_object()
-    name = runner_name(app)
-    if name == "rq":
-        from redis import Redis
-        from redis.exceptions import RedisError
-        from rq import Queue
-
-        try:
-            queue = Queue("certificates", connection=Redis.from_url(app.config["LMS_REDIS_URL"]))
-            queue.enqueue(run_job_in_worker, job_id, job_timeout=3600)
-            return
-        except RedisError as exc:  # the job's row is committed: run it here rather than wait for Redis
-            log.warning("certificates job %s: Redis is unreachable (%s); running it in a thread", job_id, exc)
-            name = "thread"
-    if name == "thread":
-        threading.Thread(target=_run_in_app, args=(app, job_id), name=f"certificates-job-{job_id}", daemon=True).start()
-    else:
-        run_job(job_id)
-
-
-def _run_in_app(app: Flask, job_id: int) -> None:
-    with app.app_context():
-        run_job(job_id)
-
-
-def run_job_in_worker(job_id: int) -> None:
-    """What an RQ worker runs: the app from the environment, then the job."""
-    from lms import create_app
-
-    _run_in_app(create_app(), job_id)
-
-
-def run_job(job_id: int) -> Job:
-    """Run (or finish) a job, committing its progress after each chunk of ``CHUNK`` holders."""
-    job = db.session.get(Job, job_id)
-    if job is None:
-        raise NotFoundError(_("No such job."))
-    job.state, job.started_at, job.done, job.message = JobState.RUNNING.value, utcnow(), 0, ""
-    db.session.commit()
-    try:
-        already = _run_cohort_issue(job)
-    except Exception as exc:
-        db.session.rollback()
-        log.exception("certificates job %s failed", job_id)
-        job = db.session.get(Job, job_id)
-        job.state, job.finished_at, job.message = JobState.FAILED.value, utcnow(), repr(exc)[:2000]
-        db.session.commit()
-        return job
-    job.state, job.finished_at = JobState.FINISHED.value, utcnow()
-    job.message = _("%(issued)d issued, %(already)d held one already.", issued=job.issued, already=already)
-    db.session.commit()
-    return job
-
-
-def _run_cohort_issue(job: Job) -> int:
-    params = dict(job.params)
-    job_id = job.id
-    accreditation_id = params["accreditation_id"]
-    completed_on = date.fromisoformat(params["completed_on"])
-    user_ids = list(params["user_ids"])
+def run_cohort_issue(ctx: jobs.JobContext) -> dict[str, Any]:
+    """Job kind ``certificates.cohort_issue``: issue in chunks of ``CHUNK`` holders, each chunk committed with
+    its progress. Idempotent: whoever holds the certificate already (an earlier, interrupted attempt) is
+    skipped and counted as ``already_held``."""
+    accreditation_id = ctx.params["accreditation_id"]
+    completed_on = date.fromisoformat(ctx.params["completed_on"])
+    user_ids = list(ctx.params["user_ids"])
     issued = already = 0
+    ctx.progress(0, total=len(user_ids))
     for start in range(0, len(user_ids), CHUNK):
         chunk = user_ids[start : start + CHUNK]
         accreditation = db.session.get(Accreditation, accreditation_id)
         users = list(db.session.scalars(select(User).where(User.id.in_(chunk)).order_by(User.id)))
         new, held = issue_batch(None, accreditation, users, completed_on, "cohort")
         issued, already = issued + len(new), already + held
-        job = db.session.get(Job, job_id)
-        job.done, job.issued = min(start + len(chunk), job.total), issued
-        db.session.commit()
-    return already
+        ctx.progress(start + len(chunk), message=_issued_message(issued, already))
+    return {
+        "issued": issued,
+        "already_held": already,
+        "url": _path("certificates_admin.issued_list", accreditation=accreditation_id),
+    }
+
+
+def _path(endpoint: str, **values: Any) -> str:
+    # A job may run outside any request (a worker, a thread), where url_for has no request to build from.
+    adapter = current_app.url_map.bind("localhost", script_name="/", url_scheme="http")
+    return adapter.build(endpoint, values, force_external=False)
+
+
+def _issued_message(issued: int, already: int) -> str:
+    return _("%(issued)d issued, %(already)d held one already.", issued=issued, already=already)
+
+
+def run_expiry_reminders(ctx: jobs.JobContext) -> dict[str, Any]:
+    """Job kind ``certificates.expiry_reminders``: :func:`certificates.expiry.send_reminders` (``params`` may
+    hold ``today``, YYYY-MM-DD). Idempotent: a reminder already claimed is not mailed again. Mails that failed
+    release their claim; the job then fails this attempt, so the core retries them after its back-off."""
+    from certificates.expiry import send_reminders
+
+    today = ctx.params.get("today")
+    report = send_reminders(date.fromisoformat(today) if today else None)
+    if report.failed:
+        raise RuntimeError(f"{len(report.failed)} reminder(s) not sent: {report.failed[0][1]}")
+    return {"sent": len(report.sent)}

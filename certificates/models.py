@@ -240,7 +240,9 @@ class JobState(enum.StrEnum):
 
 
 class Job(db.Model):
-    """A background job (bulk issue for a cohort) and its progress, whatever runs it (RQ or a thread)."""
+    """Legacy history, unused: the bulk issues for a cohort that ran before they moved onto the core job system
+    (``lms_job``, kind ``certificates.cohort_issue``, see certificates/jobs.py). Nothing writes or reads the
+    ``certificates_job`` table any more; it is kept, without a migration, for the rows it holds."""
 
     __tablename__ = "certificates_job"
 

@@ -108,7 +108,6 @@ class CertificatesPlugin(Plugin):
     default_config = {
         "CERTIFICATES_VERIFY_RATE_LIMIT": "30 per minute;300 per hour",
         "CERTIFICATES_RENEWAL_WINDOW_DAYS": 90,
-        "CERTIFICATES_JOB_RUNNER": "auto",  # auto | rq | thread | inline (see certificates/jobs.py)
         "CERTIFICATES_QR_SCALE": 4,
     }
 
@@ -119,6 +118,7 @@ class CertificatesPlugin(Plugin):
         from certificates.admin_views import bp as admin_bp
         from certificates.cli import certificates_group
         from certificates.demo import load_demo
+        from certificates.jobs import register_job_kinds
         from certificates.package_part import PART
         from certificates.privacy import init_app as init_privacy
         from certificates.views import bp
@@ -132,6 +132,7 @@ class CertificatesPlugin(Plugin):
         app.register_blueprint(bp)
         app.register_blueprint(admin_bp)
         add_command(app, certificates_group)
+        register_job_kinds(app)  # the cohort issue and the expiry reminders, on the core's job system
         add_nav_item(app, NavItem("certificates", _l("Certificates"), "certificates.mine", "login", 40))
         add_nav_item(
             app,

@@ -88,7 +88,10 @@ def version_outline(version_id: int, published_at: str) -> tuple[tuple[ModuleInf
         .order_by(VersionLesson.position)
     ).all()
     return (
-        tuple(ModuleInfo(m.module_id, m.position, m.title, m.summary, tuple(m.requires or ()), m.translations or {}) for m in modules),
+        tuple(
+            ModuleInfo(m.module_id, m.position, m.title, m.summary, tuple(m.requires or ()), m.translations or {})
+            for m in modules
+        ),
         tuple(
             LessonInfo(
                 r.lesson_id,

@@ -63,6 +63,9 @@ class QuizzesPlugin(Plugin):
 
         registry("translation_parts", app).register("quizzes", TRANSLATIONS)  # rows of the course's status table
         add_command(app, quizzes_group)
+        from quizzes.jobs import register_job_kinds
+
+        register_job_kinds(app)  # quizzes.close_overdue, which cron enqueues every minute
         self._pages(app)
 
     def _pages(self, app: Flask) -> None:

@@ -29,16 +29,37 @@ def installed_version() -> str | None:
     return json.loads(PACKAGE_JSON.read_text(encoding="utf-8")).get("version")
 
 
+def _install_npm() -> str | None:
+    """Debian's npm, installed when we are root on a machine with apt-get (as scripts/ensure_chromium.py does)."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return None
+    print("installing Debian's npm for the browser tests' axe-core checks ...", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "npm"], check=False, env=env)
+    return shutil.which("npm")
+
+
 def install() -> int:
-    npm = shutil.which("npm")
+    npm = shutil.which("npm") or _install_npm()
     if not npm:
         print("npm is missing: install Debian's npm (apt-get install npm) for the browser tests' axe-core checks")
         return 0
     PREFIX.mkdir(parents=True, exist_ok=True)
     print(f"installing axe-core {AXE_VERSION} into {PREFIX} ...", flush=True)
     result = subprocess.run(
-        [npm, "install", "--prefix", str(PREFIX), "--no-save", "--no-audit", "--no-fund", "--ignore-scripts",
-         "--loglevel=error", f"axe-core@{AXE_VERSION}"],
+        [
+            npm,
+            "install",
+            "--prefix",
+            str(PREFIX),
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+            "--loglevel=error",
+            f"axe-core@{AXE_VERSION}",
+        ],
         check=False,
     )
     return 0 if result.returncode == 0 and installed_version() == AXE_VERSION else 1

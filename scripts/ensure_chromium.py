@@ -19,9 +19,7 @@ def main() -> int:
     if shutil.which("chromium"):
         return 0
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        print(
-            "chromium is missing: install Debian's chromium (apt-get install chromium) for the browser tests"
-        )
+        print("chromium is missing: install Debian's chromium (apt-get install chromium) for the browser tests")
         return 0
     print("installing Debian's chromium for the browser tests ...", flush=True)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")

@@ -1,7 +1,9 @@
-"""``lms worker`` and ``lms jobs list|run|run-due``: run background jobs outside the web process."""
+"""``lms worker`` and ``lms jobs list|enqueue|run|run-due``: queue and run background jobs outside the web
+process."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import click
@@ -11,9 +13,8 @@ from flask_babel import gettext as _
 from lms.exceptions import DomainError
 from lms.jobs.models import JobState
 
-# The queues an RQ worker serves: the core's, and the certificates plugin's own until its bulk issue moves
-# onto lms_job (a queue nobody fills costs nothing).
-WORKER_QUEUES = ("lms", "certificates")
+# The queues an RQ worker serves (every kind is on the core's since the certificates bulk issue moved onto it).
+WORKER_QUEUES = ("lms",)
 
 
 @click.command("worker")
@@ -62,6 +63,41 @@ def list_command(state: str | None, kind: str | None, limit: int, as_json: bool)
         click.echo(f"{j.id:>6}  {j.kind:<24} {j.state:<8} {j.done}/{j.total}  {j.message}")
     if not rows:
         click.echo(_("No jobs."))
+
+
+def _param(_ctx, _option, values: tuple[str, ...]) -> dict[str, str]:
+    params = {}
+    for value in values:
+        name, sep, text = value.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{value!r} is not k=v")
+        params[name] = text
+    return params
+
+
+def enqueue_key(kind: str, params: dict[str, str]) -> str:
+    """The key of a job queued from the command line: the same kind and parameters make one unfinished job, so
+    two crons that fire at once (or a run that overlaps the previous one) queue it once."""
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+    return f"cli:{kind}:{digest}"
+
+
+@jobs_group.command("enqueue")
+@click.argument("kind")
+@click.option("--param", "params", multiple=True, callback=_param, metavar="K=V", help="A parameter (repeatable).")
+def enqueue_command(kind: str, params: dict[str, str]) -> None:
+    """Queue a job of KIND (for cron) and print its id; while one with the same parameters is unfinished,
+    print that one's id instead."""
+    from lms.cli import fail
+    from lms.jobs.runners import runner_name
+    from lms.jobs.services import enqueue, job_kind
+
+    if job_kind(kind) is None:
+        fail(f"KIND: no job kind {kind!r} is registered")
+    # A thread would die with this process: then the row waits for `lms worker` or `lms jobs run-due`.
+    dispatch = runner_name(current_app) != "thread"
+    job = enqueue(kind, params=params, key=enqueue_key(kind, params), dispatch=dispatch)
+    click.echo(job.id)
 
 
 @jobs_group.command("run")

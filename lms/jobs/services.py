@@ -109,11 +109,14 @@ def enqueue(
     params: dict[str, Any],
     total: int = 0,
     key: str | None = None,
+    dispatch: bool = True,
 ) -> Job:
     """Create a job of ``kind`` and hand it to the runner (``LMS_JOB_RUNNER``); commits the session first.
 
     With ``key``, an unfinished job holding that key is returned instead of a second one (also when two
     requests race: the partial unique index decides). The inline runner has run the job when this returns.
+    ``dispatch`` False only queues it, for a caller that runs it itself or leaves it to ``lms worker`` /
+    ``lms jobs run-due`` (a command-line process, whose runner threads would die with it).
     """
     spec = job_kind(kind)
     if spec is None:
@@ -144,7 +147,8 @@ def enqueue(
             raise
         return existing
     db.session.commit()
-    runners.dispatch(job.id)
+    if dispatch:
+        runners.dispatch(job.id)
     return job
 
 

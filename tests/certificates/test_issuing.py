@@ -252,3 +252,26 @@ def test_a_renewal_quiz_renews_within_the_window_once(db, app, make_course, accr
     assert issuing.renew_by_quiz(attempt) == []  # renewed once
     attempt.passed = False
     assert issuing.renew_by_quiz(attempt) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "english"),
+    [
+        ("sq", "Reagimi ndërinstitucional", "Multi-agency response"),
+        ("sr_Cyrl", "Мултисекторски одговор", "Multi-agency response"),
+        ("sr_Latn", "Multisektorski odgovor", "Multi-agency response"),
+        ("mk", "Multi-agency response", None),  # no Macedonian translation: the course's own language
+    ],
+)
+def test_the_certificate_is_in_the_language_its_holder_reads(
+    db, make_course, accredit, academy, make_user, language, title, english
+):
+    """Issued in the holder's language when the course has it (Serbian in their script), English beside it."""
+    course = make_course(title="Multi-agency response")
+    course.translations = {"sq": {"title": "Reagimi ndërinstitucional"}, "sr_Latn": {"title": "Multisektorski odgovor"}}
+    db.session.commit()
+    accredit(course, academy)
+    complete_course(make_user(language=language), course)
+    (certificate,) = _certificates(db)
+    expected = "en" if english is None else language
+    assert (certificate.language, certificate.course_title, certificate.course_title_en) == (expected, title, english)

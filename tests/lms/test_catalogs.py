@@ -1,7 +1,6 @@
 """The UI catalogs: complete for the languages translated so far, placeholders intact everywhere, and the
 Serbian Cyrillic catalog the transliteration of the Latin one (scripts/i18n.py cyrillic)."""
 
-import re
 import sys
 from pathlib import Path
 
@@ -111,7 +110,7 @@ def test_catalogs_hold_every_string_of_the_code(tmp_path) -> None:
 
 
 def test_serbian_words_of_the_english_go_into_cyrillic() -> None:
-    """"token" in a Serbian sentence is Serbian ("токен"); quoted, it is a literal and stays."""
+    """ "token" in a Serbian sentence is Serbian ("токен"); quoted, it is a literal and stays."""
     assert "token" not in i18n.kept_latin("Make a token")
     assert "format" in i18n.kept_latin("Give the package format: 'format: %(n)d'.")
     assert {"API", "CSV"} <= i18n.kept_latin("Export as CSV through the API")
