@@ -122,3 +122,24 @@ def test_the_transcript_pdf_names_the_holder_and_the_hours(issue, db):
 def test_the_longest_name_and_title_still_fit_one_page(issue):
     certificate = issue(("Ëndrit Hoxha " * 16)[:200], title=("Višeresorni odgovor na iskorištavanje " * 8)[:300])
     _page(certificate_pdf(certificate))  # asserts a single page
+
+
+def test_a_certificate_in_two_languages_with_signatures_stays_one_page(
+    db, make_course, accredit, academy, other_academy, make_user
+):
+    """The holder reads the course in Serbian: Cyrillic labels and title, English beside them, two signatures."""
+    course = make_course(title="Multi-agency response to online child sexual exploitation and abuse")
+    course.translations = {
+        "sr_Latn": {"title": "Multisektorski odgovor na seksualno iskorišćavanje i zlostavljanje dece na internetu"}
+    }
+    db.session.commit()
+    accreditation = accredit(course, other_academy, code="JA-OCSEA-101", hours="10")
+    add_signatory(None, accreditation, "Милена Петровић", "Директорка Правосудне академије", _png())
+    add_signatory(None, accreditation, "Arben Krasniqi", "Head of Training", _png(40))
+    user = make_user(display_name="Амра Хаџић", language="sr_Cyrl", roles={academy: ["learner"]})
+    complete_course(user, course)
+    certificate = db.session.scalars(select(Certificate).where(Certificate.user_id == user.id)).one()
+    assert certificate.language == "sr_Cyrl"
+    text = _page(certificate_pdf(certificate)).extract_text()
+    assert "Мултисекторски одговор" in text and "Multi-agency response" in text
+    assert certificate.serial in text
