@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,6 +20,7 @@ from lms.exceptions import DomainError, NotFoundError
 from lms.forms import EmptyForm
 from lms.models import COUNTRIES, PROFESSIONS
 from lms.security import access
+from records import export_jobs
 from records import exports as service
 from records.export_forms import ExportForm
 from records.filters import ExportFilters
@@ -32,11 +43,9 @@ def _form(data) -> ExportForm:
     return form
 
 
-def _filters(form: ExportForm) -> ExportFilters | None:
-    """The filters the form asks for, or None with the problem on the form."""
-    if not form.validate():
-        return None
-    wanted = service.FilterInput(
+def _wanted(form: ExportForm) -> service.FilterInput:
+    """What the (validated) form asks for."""
+    return service.FilterInput(
         academy_id=form.academy.data,
         course_id=form.course.data,
         cohort_id=form.cohort.data,
@@ -45,8 +54,14 @@ def _filters(form: ExportForm) -> ExportFilters | None:
         since=form.since.data,
         until=form.until.data,
     )
+
+
+def _filters(form: ExportForm) -> ExportFilters | None:
+    """The filters the form asks for, or None with the problem on the form."""
+    if not form.validate():
+        return None
     try:
-        return service.build_filters(current_user, wanted)
+        return service.build_filters(current_user, _wanted(form))
     except DomainError as exc:
         target = getattr(form, exc.field or "", None)
         if target is None:
@@ -93,3 +108,31 @@ def export_download():
         content_type=job.mimetype,
         headers={"Content-Disposition": f'attachment; filename="{job.filename}"'},
     )
+
+
+@bp.route("/prepare", methods=["POST"])
+@access("registrar")
+def export_prepare():
+    # The same form as the download; the file is written by a background job whose page shows its progress.
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    form = _form(request.form)
+    if _filters(form) is None:
+        abort(400)
+    try:
+        job = export_jobs.start_export_job(
+            current_user._get_current_object(), form.kind.data, form.format.data, _wanted(form)
+        )
+    except NotFoundError:
+        abort(404)
+    return redirect(url_for("jobs.job_detail", job_id=job.id))
+
+
+@bp.route("/files/<int:job_id>")
+@access("registrar")
+def export_file(job_id: int):
+    # Reads the file only (a GET changes nothing): the export was audited when the job wrote it.
+    found = export_jobs.export_file(current_user, job_id)
+    if found is None:
+        abort(404)
+    return send_file(found.path, mimetype=found.mimetype, as_attachment=True, download_name=found.filename)

@@ -639,6 +639,7 @@ class Export:
     fmt: str
     filters: ExportFilters
     rows: int = 0
+    job_id: int | None = None  # set when a background job (records.export_jobs) writes the file
 
     @property
     def filename(self) -> str:
@@ -673,17 +674,20 @@ class Export:
         if not complete:
             db.session.rollback()  # whatever went wrong, the audit row still goes in
         ids = self.filters.academy_ids
+        details = {
+            "kind": self.kind,
+            "format": self.fmt,
+            "filters": self.filters.describe(),
+            "rows": self.rows,
+            "complete": complete,
+        }
+        if self.job_id is not None:
+            details["job"] = self.job_id
         audit.record(
             "records.exported",
             actor=self.actor,
             academy_id=next(iter(ids)) if ids is not None and len(ids) == 1 else None,
-            details={
-                "kind": self.kind,
-                "format": self.fmt,
-                "filters": self.filters.describe(),
-                "rows": self.rows,
-                "complete": complete,
-            },
+            details=details,
         )
         db.session.commit()
 

@@ -13,6 +13,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     add_nav_item(app, NavItem("records_exports", _l("Export records"), "records_exports.export_page", "registrar", 85))
     cli.init_app(app)
+    from records import export_jobs
+
+    export_jobs.register(app)  # the background export job and its files' retention
     from records.xapi import setup as xapi_setup
 
     xapi_setup.init_app(app)  # LRS pages, receivers, push job, ``lms records xapi-push``, privacy hooks

@@ -17,6 +17,10 @@ class RecordsPlugin(Plugin):
         "RECORDS_API_RATE_LIMIT": "600 per minute",
         "RECORDS_API_PAGE_SIZE": 100,
         "RECORDS_API_MAX_PAGE_SIZE": 1000,
+        # Export files made in the background (records.export_jobs): the folder (default instance/exports) and
+        # how many days they are kept before `lms privacy purge` deletes them.
+        "RECORDS_EXPORT_DIR": None,
+        "RECORDS_EXPORT_FILE_DAYS": 7,
     }
 
     def init_app(self, app: Flask) -> None:
