@@ -10,7 +10,8 @@ from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from markupsafe import Markup
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from courses.models import (
@@ -123,6 +124,18 @@ def lesson_body(version_id: int, published_at: str, lesson_id: int, lang: str = 
     return value
 
 
+@lru_cache(maxsize=1024)
+def outline_titles(version_id: int, published_at: str, reading) -> dict[tuple[str, int], Markup]:
+    """The escaped titles of a published version's modules (``("m", id)``) and lessons (``("l", id)``) in
+    ``reading`` (a courses.languages.Reading), made once per worker: the lesson page's outline shows them all."""
+    modules, lessons = version_outline(version_id, published_at)
+    titles: dict[tuple[str, int], Markup] = {}
+    for kind, items, key in (("m", modules, "module_id"), ("l", lessons, "lesson_id")):
+        for item in items:
+            titles[(kind, getattr(item, key))] = Markup(reading.text(item.title, item.translations, "title").__html__())
+    return titles
+
+
 @lru_cache(maxsize=2048)
 def lesson_body_in_script(version_id: int, published_at: str, lesson_id: int, lang: str, script: str) -> str | None:
     """A Serbian lesson body transliterated into ``script`` (cached: transliteration is not free)."""
@@ -132,7 +145,7 @@ def lesson_body_in_script(version_id: int, published_at: str, lesson_id: int, la
     return to_script(body, script, markup=True) if body else body
 
 
-def _version_key(enrolment: Enrolment) -> tuple[int, str]:
+def version_key(enrolment: Enrolment) -> tuple[int, str]:
     return enrolment.version_id, enrolment.version.published_at.isoformat()
 
 
@@ -190,16 +203,19 @@ def lesson_visible(lesson: LessonInfo, enrolment: Enrolment) -> bool:
     return enrolment.approved_restricted or enrolment.user.profession in (enrolment.course.professions or [])
 
 
+@lru_cache(maxsize=1)
+def _progress_statement():
+    # Built once (the lesson page runs it on every view): see lms._user_statement.
+    return select(LessonProgress).where(LessonProgress.enrolment_id == bindparam("enrolment_id"))
+
+
 def build_outline(enrolment: Enrolment) -> Outline:
     """The learner's view of their version: modules, visible lessons, completion and which modules are open.
 
     One query (the learner's progress) besides the version's outline, which is read once per worker.
     """
-    modules, lessons = version_outline(*_version_key(enrolment))
-    progress = {
-        p.lesson_id: p
-        for p in db.session.scalars(select(LessonProgress).where(LessonProgress.enrolment_id == enrolment.id))
-    }
+    modules, lessons = version_outline(*version_key(enrolment))
+    progress = {p.lesson_id: p for p in db.session.scalars(_progress_statement(), {"enrolment_id": enrolment.id})}
     by_module: dict[int, list[LessonState]] = {m.module_id: [] for m in modules}
     for lesson in lessons:
         if lesson_visible(lesson, enrolment) and lesson.module_id in by_module:
@@ -266,7 +282,7 @@ def load_lesson_body(enrolment: Enrolment, lesson_id: int, reading=None) -> tupl
     in and whether it is the source shown for want of a translation."""
     from courses.languages import SERBIAN_SCRIPTS
 
-    key = _version_key(enrolment)
+    key = version_key(enrolment)
     source = lesson_body(*key, lesson_id)
     if source is None:
         raise NotFoundError(_("No such lesson."))

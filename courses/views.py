@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import contains_eager, lazyload
 
 from courses import enrolment as enrolments
 from courses import languages, progress
@@ -112,17 +114,29 @@ def enrol(slug: str):
     return redirect(url_for("courses.resume", slug=slug))
 
 
-def _outline_or_404(slug: str) -> progress.Outline:
+@lru_cache(maxsize=1)
+def _enrolment_statement():
+    """The learner's enrolment with its course and version, found by the course's slug in one query (built once:
+    see lms._user_statement). The course comes from the join that finds it (not a second join), and the learner
+    is the signed-in user already loaded (lazyload finds it in the session instead of joining the user and
+    reloading their memberships). The course's academy is not joined either: the learner's pages do not show
+    it, and the few paths that need it (issuing a certificate) load it then."""
     from courses.models import Enrolment, EnrolmentStatus
 
-    # The learner's enrolment (with its course) found by the course's slug in one query.
-    enrolment = db.session.scalar(
+    return (
         select(Enrolment)
         .join(Course, Course.id == Enrolment.course_id)
+        .options(contains_eager(Enrolment.course).lazyload(Course.academy), lazyload(Enrolment.user))
         .where(
-            Course.slug == slug, Enrolment.user_id == current_user.id, Enrolment.status != EnrolmentStatus.UNENROLLED
+            Course.slug == bindparam("slug"),
+            Enrolment.user_id == bindparam("user_id"),
+            Enrolment.status != EnrolmentStatus.UNENROLLED,
         )
     )
+
+
+def _outline_or_404(slug: str) -> progress.Outline:
+    enrolment = db.session.scalar(_enrolment_statement(), {"slug": slug, "user_id": current_user.id})
     if enrolment is None:
         abort(404)
     return progress.build_outline(enrolment)
@@ -188,6 +202,7 @@ def lesson(slug: str, lesson_id: int):
         following=following,
         form=EmptyForm(),
         lesson_url=url_for("courses.lesson", slug=slug, lesson_id=0)[:-1],
+        titles=progress.outline_titles(*progress.version_key(outline.enrolment), reading),
     )
 
 

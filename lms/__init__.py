@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -113,18 +114,23 @@ def _init_login(app: Flask, login_manager) -> None:
             user_id, version = (int(part) for part in identity.split(":", 1))
         except ValueError:
             return None
-        from sqlalchemy import select
-        from sqlalchemy.orm import joinedload
-
         # One query for the user and their roles: this runs on every signed-in request.
-        user = (
-            db.session.scalars(select(User).options(joinedload(User.memberships)).where(User.id == user_id))
-            .unique()
-            .first()
-        )
+        user = db.session.scalars(_user_statement(), {"user_id": user_id}).unique().first()
         if user is None or user.session_version != version or not user.is_active:
             return None
         return user
+
+
+@lru_cache(maxsize=1)
+def _user_statement():
+    """The signed-in user's query, built once: a statement made anew on every request costs more to build and
+    to key for SQLAlchemy's compiled cache than the database takes to answer it."""
+    from sqlalchemy import bindparam, select
+    from sqlalchemy.orm import joinedload
+
+    from lms.models import User
+
+    return select(User).options(joinedload(User.memberships)).where(User.id == bindparam("user_id"))
 
 
 def _sqlite_connect(dbapi_connection, _record) -> None:

@@ -24,18 +24,19 @@ def add_nav_item(app: Flask, item: NavItem) -> None:
     registry("nav", app).register(item.key, item)
 
 
-def _allowed(item: NavItem) -> bool:
+def _allowed(item: NavItem, user) -> bool:
     if item.rule == "public":
         return True
-    if not current_user.is_authenticated:
+    if not user.is_authenticated:
         return False
     if item.rule == "login":
         return True
     if item.rule == "admin":
-        return current_user.is_admin
-    return current_user.has_role(item.rule)
+        return user.is_admin
+    return user.has_role(item.rule)
 
 
 def visible_nav_items(app: Flask) -> list[NavItem]:
-    items = [i for i in registry("nav", app).values() if _allowed(i)]
+    user = current_user._get_current_object()  # once, not through the proxy for every item
+    items = [i for i in registry("nav", app).values() if _allowed(i, user)]
     return sorted(items, key=lambda i: (i.order, i.key))
