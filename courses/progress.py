@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -132,7 +132,7 @@ def outline_titles(version_id: int, published_at: str, reading) -> dict[tuple[st
     titles: dict[tuple[str, int], Markup] = {}
     for kind, items, key in (("m", modules, "module_id"), ("l", lessons, "lesson_id")):
         for item in items:
-            titles[(kind, getattr(item, key))] = Markup(reading.text(item.title, item.translations, "title").__html__())
+            titles[(kind, getattr(item, key))] = escape(reading.text(item.title, item.translations, "title").text)
     return titles
 
 
@@ -405,8 +405,12 @@ def percent_done(completed: int, required: int) -> int:
     return round(100 * min(completed, required) / required) if required else 0
 
 
+SUMMARY_SLICE = 10_000
+
+
 def summaries(enrolments: list[Enrolment]) -> list[EnrolmentSummary]:
-    """Completed and required lesson counts for many enrolments in two grouped queries (no query per row)."""
+    """Completed and required lesson counts for many enrolments in grouped queries (two, plus one per further
+    SUMMARY_SLICE enrolments; never one per row)."""
     from sqlalchemy import func
 
     if not enrolments:
@@ -419,21 +423,25 @@ def summaries(enrolments: list[Enrolment]) -> list[EnrolmentSummary]:
             .group_by(VersionLesson.version_id)
         ).all()
     )
-    done = dict(
-        db.session.execute(
-            select(LessonProgress.enrolment_id, func.count(LessonProgress.id))
-            .join(Enrolment, Enrolment.id == LessonProgress.enrolment_id)
-            .join(
-                VersionLesson,
-                (VersionLesson.version_id == Enrolment.version_id)
-                & (VersionLesson.lesson_id == LessonProgress.lesson_id),
-            )
-            .where(
-                LessonProgress.enrolment_id.in_([e.id for e in enrolments]),
-                LessonProgress.completed_at.is_not(None),
-                VersionLesson.required.is_(True),
-            )
-            .group_by(LessonProgress.enrolment_id)
-        ).all()
-    )
+    done: dict[int, int] = {}
+    ids = [e.id for e in enrolments]
+    # In slices: PostgreSQL takes at most 65,535 parameters a statement, and a national course has more learners.
+    for start in range(0, len(ids), SUMMARY_SLICE):
+        done.update(
+            db.session.execute(
+                select(LessonProgress.enrolment_id, func.count(LessonProgress.id))
+                .join(Enrolment, Enrolment.id == LessonProgress.enrolment_id)
+                .join(
+                    VersionLesson,
+                    (VersionLesson.version_id == Enrolment.version_id)
+                    & (VersionLesson.lesson_id == LessonProgress.lesson_id),
+                )
+                .where(
+                    LessonProgress.enrolment_id.in_(ids[start : start + SUMMARY_SLICE]),
+                    LessonProgress.completed_at.is_not(None),
+                    VersionLesson.required.is_(True),
+                )
+                .group_by(LessonProgress.enrolment_id)
+            ).all()
+        )
     return [EnrolmentSummary(e, done.get(e.id, 0), required.get(e.version_id, 0)) for e in enrolments]

@@ -98,7 +98,6 @@ def _init_login(app: Flask, login_manager) -> None:
     from flask_babel import lazy_gettext as _l
 
     from lms.extensions import db
-    from lms.models import User
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -270,3 +270,33 @@ def test_course_and_lesson_pages_use_a_constant_number_of_queries(client, users,
         )
     assert counts["small"] == counts["large"], counts
     assert counts["large"][1] <= 25, counts  # and few in absolute terms
+
+
+def test_summaries_of_more_enrolments_than_one_query_takes_count_them_all(
+    make_course, make_user, academy, monkeypatch, db
+):
+    # PostgreSQL refuses a statement of more than 65,535 parameters, so the counts are read in slices.
+    course = make_course(modules=1, lessons=2)
+    first, second = _lesson_ids(course)
+    enrolled = []
+    for i in range(5):
+        learner = make_user(f"slice{i}", roles={academy: ["learner"]})
+        enrolment = enrolments.self_enrol(learner, course)
+        outline = progress.build_outline(enrolment)
+        for lesson_id in (first, second)[: i % 3]:
+            progress.complete_lesson(outline, lesson_id)
+        enrolled.append(enrolment)
+    whole = [(s.enrolment.id, s.completed, s.required) for s in progress.summaries(enrolled)]
+    monkeypatch.setattr(progress, "SUMMARY_SLICE", 2)
+    statements = []
+    engine = db.engine
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        sliced = [(s.enrolment.id, s.completed, s.required) for s in progress.summaries(enrolled)]
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert len(statements) == 1 + 3  # the required counts, then the completions of 2 + 2 + 1 enrolments
+    assert sliced == whole
+    assert [completed for _id, completed, _required in sliced] == [0, 1, 2, 0, 1]
+    assert {required for _id, _completed, required in sliced} == {2}
