@@ -290,7 +290,10 @@ def test_summaries_of_more_enrolments_than_one_query_takes_count_them_all(
     monkeypatch.setattr(progress, "SUMMARY_SLICE", 2)
     statements = []
     engine = db.engine
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
+
+    def listener(_conn, _cursor, statement, *_rest):
+        statements.append(statement)
+
     event.listen(engine, "before_cursor_execute", listener)
     try:
         sliced = [(s.enrolment.id, s.completed, s.required) for s in progress.summaries(enrolled)]
