@@ -11,6 +11,7 @@ conditional UPDATE, so submitting twice (a double click, two tabs, the overdue j
 
 from __future__ import annotations
 
+import logging
 import random
 import secrets
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ from quizzes.models import (
 )
 from quizzes.translations import item_config
 from quizzes.types import State
+
+log = logging.getLogger(__name__)
 
 
 class StaleSaveError(DomainError):
@@ -371,6 +374,7 @@ def finish_attempt(attempt: Attempt, by: str, at: datetime | None = None) -> boo
     for item in attempt.items:
         grade_item(item)
     total_up(attempt)
+    reactions_due(attempt)
     db.session.commit()
     after_grading(attempt)
     return True
@@ -404,8 +408,15 @@ def total_up(attempt: Attempt) -> None:
     attempt.passed = attempt.percent >= Decimal(attempt.quiz.pass_mark)
 
 
+def reactions_due(attempt: Attempt) -> None:
+    """Mark, in the transaction that commits a grade, that :func:`after_grading` must follow it."""
+    attempt.reactions_due_at = utcnow()
+
+
 def after_grading(attempt: Attempt) -> None:
-    """Signals and the course's completion rule, after the grade is committed."""
+    """Signals and the course's completion rule, after the grade is committed (with :func:`reactions_due`).
+    Everything here may run twice for one grade (see :func:`replay_reactions`): the receivers and the rule
+    do nothing the second time."""
     from courses.progress import check_completion
 
     signals.attempt_graded.send(current_app._get_current_object(), attempt=attempt)
@@ -414,6 +425,41 @@ def after_grading(attempt: Attempt) -> None:
     )
     if enrolment is not None and attempt.passed:
         check_completion(enrolment)
+    db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.reactions_due_at.is_not(None))
+        .values(reactions_due_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+REACTIONS_REPLAY_AFTER = timedelta(minutes=2)
+
+
+def replay_reactions(now: datetime | None = None, batch: int = 200) -> int:
+    """Run :func:`after_grading` again for grades whose process died before it ran (kill -9, a lost machine):
+    those still marked due REACTIONS_REPLAY_AFTER after grading. Part of the ``quizzes.close_overdue`` job;
+    returns how many it ran."""
+    cutoff = (now or utcnow()) - REACTIONS_REPLAY_AFTER
+    replayed, failed = 0, set()
+    while True:
+        query = select(Attempt).where(Attempt.reactions_due_at < cutoff)
+        if failed:  # left due for the next run, but not tried again in this one
+            query = query.where(Attempt.id.not_in(failed))
+        due = db.session.scalars(query.order_by(Attempt.id).limit(batch)).all()
+        if not due:
+            return replayed
+        for attempt in due:
+            log.warning("attempt %s: running again what follows its grade (its process stopped before)", attempt.id)
+            try:
+                after_grading(attempt)
+            except Exception:
+                db.session.rollback()
+                log.exception("attempt %s: what follows its grade failed again", attempt.id)
+                failed.add(attempt.id)
+            else:
+                replayed += 1
 
 
 def close_overdue(now: datetime | None = None, batch: int = 200) -> int:

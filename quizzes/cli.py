@@ -150,7 +150,11 @@ def export_xml(course_slug: str | None, academy_slug: str | None, output: Path |
 
 @quizzes_group.command("close-overdue")
 def close_overdue_command() -> None:
-    """Finish and grade every attempt past its deadline plus grace (run it every minute or so)."""
-    from quizzes.attempts import close_overdue
+    """Finish and grade every attempt past its deadline plus grace, and run again what should have followed a
+    grade whose process died first (run it every minute or so)."""
+    from quizzes.attempts import close_overdue, replay_reactions
 
     click.echo(f"{close_overdue()} overdue attempt(s) closed and graded.")
+    replayed = replay_reactions()
+    if replayed:
+        click.echo(f"{replayed} graded attempt(s) whose completion, certificates and records were run again.")

@@ -15,7 +15,7 @@ from lms.exceptions import DomainError, NotFoundError
 from lms.extensions import db
 from lms.models import User
 from lms.models.base import utcnow
-from quizzes.attempts import after_grading, grade_item, quiz_passed, total_up
+from quizzes.attempts import after_grading, grade_item, quiz_passed, reactions_due, total_up
 from quizzes.bank import question_type
 from quizzes.models import Attempt, AttemptQuestion, AttemptState, Question, Quiz
 from quizzes.types import GradingError
@@ -82,6 +82,7 @@ def grade_essay(actor: User, quiz: Quiz, item: AttemptQuestion, marks: Decimal, 
     if not question_type(item.version.qtype).manual:
         raise DomainError(_("Only essays are graded by hand: override the grade instead."), field="marks")
     _apply(actor, item, marks, comment, overridden=False)
+    reactions_due(item.attempt)
     audit.record(
         "quizzes.graded",
         actor=actor,
@@ -99,6 +100,7 @@ def override_grade(actor: User, quiz: Quiz, item: AttemptQuestion, marks: Decima
     if not (reason or "").strip():
         raise DomainError(_("Say why the grade is changed."), field="reason")
     before = _apply(actor, item, marks, reason.strip(), overridden=True)
+    reactions_due(item.attempt)
     audit.record(
         "quizzes.grade_overridden",
         actor=actor,
@@ -165,6 +167,7 @@ def regrade(actor: User, quiz: Quiz, question: Question) -> list[RegradeChange]:
         total_up(attempt)
         if attempt.percent != before:
             changes.append(RegradeChange(attempt, before, attempt.percent))
+            reactions_due(attempt)
     audit.record(
         "quizzes.regraded",
         actor=actor,

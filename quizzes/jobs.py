@@ -26,7 +26,8 @@ def register_job_kinds(app: Flask) -> None:
 
 def run_close_overdue(ctx: jobs.JobContext) -> dict[str, Any]:
     """Job kind ``quizzes.close_overdue``: what ``lms quizzes close-overdue`` does, finishing and grading every
-    attempt past its deadline plus grace."""
-    from quizzes.attempts import close_overdue
+    attempt past its deadline plus grace, then running again what should have followed a grade whose process
+    died first (quizzes.attempts.replay_reactions)."""
+    from quizzes.attempts import close_overdue, replay_reactions
 
-    return {"closed": close_overdue()}
+    return {"closed": close_overdue(), "replayed": replay_reactions()}

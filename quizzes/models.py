@@ -193,6 +193,7 @@ class Attempt(db.Model):
         UniqueConstraint("quiz_id", "user_id", "number"),
         Index("ix_quizzes_attempt_user", "user_id", "quiz_id"),
         Index("ix_quizzes_attempt_open", "state", "deadline_at"),
+        Index("ix_quizzes_attempt_reactions_due", "reactions_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -216,6 +217,10 @@ class Attempt(db.Model):
     # The language the learner read the quiz in (set at start; see quizzes.localized): the same questions,
     # answer ids and marks whichever it is. None: the source language.
     language: Mapped[str | None] = mapped_column(String(16))
+    # Set in the transaction that commits a grade, cleared once what follows a grade has run (the attempt_graded
+    # receivers and the course's completion rule): a process killed in between leaves it set, and
+    # quizzes.attempts.replay_reactions runs them again.
+    reactions_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     quiz: Mapped[Quiz] = relationship(lazy="joined")
     user: Mapped[User] = relationship(lazy="joined")

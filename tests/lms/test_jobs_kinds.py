@@ -146,10 +146,10 @@ def test_close_overdue_runs_via_enqueue(db, make_quiz, learner):  # noqa: F811
     quiz = make_quiz(time_limit_minutes=1)
     attempt = attempts.start_attempt(learner, quiz, now=utcnow() - timedelta(hours=1))
     job = jobs.enqueue(KIND_CLOSE_OVERDUE, params={})
-    assert (job.state, job.result) == (JobState.FINISHED, {"closed": 1})
+    assert (job.state, job.result) == (JobState.FINISHED, {"closed": 1, "replayed": 0})
     db.session.refresh(attempt)
     assert attempt.state == AttemptState.FINISHED and attempt.finished_by == "overdue"
-    assert jobs.enqueue(KIND_CLOSE_OVERDUE, params={}).result == {"closed": 0}
+    assert jobs.enqueue(KIND_CLOSE_OVERDUE, params={}).result == {"closed": 0, "replayed": 0}
 
 
 # lms jobs enqueue -------------------------------------------------------------------------------------
