@@ -419,6 +419,9 @@ def after_grading(attempt: Attempt) -> None:
     do nothing the second time."""
     from courses.progress import check_completion
 
+    # What this run covers: grades committed before it started. A grade committed meanwhile (a trainer's
+    # override while the learner's submission runs this) keeps its mark until its own run clears it.
+    started = utcnow()
     signals.attempt_graded.send(current_app._get_current_object(), attempt=attempt)
     enrolment = db.session.scalar(
         select(Enrolment).where(Enrolment.user_id == attempt.user_id, Enrolment.course_id == attempt.quiz.course_id)
@@ -427,7 +430,7 @@ def after_grading(attempt: Attempt) -> None:
         check_completion(enrolment)
     db.session.execute(
         update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.reactions_due_at.is_not(None))
+        .where(Attempt.id == attempt.id, Attempt.reactions_due_at <= started)
         .values(reactions_due_at=None)
         .execution_options(synchronize_session=False)
     )

@@ -147,3 +147,26 @@ def test_the_close_overdue_job_replays_them(course_waiting_for_the_quiz, db, mon
     job = jobs.enqueue(KIND_CLOSE_OVERDUE, params={})
     assert (job.state, job.result) == (jobs.JobState.FINISHED, {"closed": 0, "replayed": 1})
     assert db.session.get(Enrolment, enrolment.id).completed_at is not None
+
+
+def test_a_grade_committed_while_reactions_run_keeps_its_mark(course_waiting_for_the_quiz, db, monkeypatch):
+    learner, _enrolment, quiz = course_waiting_for_the_quiz
+    attempt = attempts.start_attempt(learner, quiz)
+    later_grade = []
+
+    def override_meanwhile(sender, attempt, **_extra):
+        # Another request commits a new grade of the same attempt while this one's reactions run.
+        if not later_grade:
+            later_grade.append(utcnow() + timedelta(seconds=1))
+            db.session.execute(
+                Attempt.__table__.update().where(Attempt.id == attempt.id).values(reactions_due_at=later_grade[0])
+            )
+            db.session.commit()
+
+    signals.attempt_graded.connect(override_meanwhile)
+    try:
+        attempts.submit_attempt(attempt, 0, right_form(attempt), positions(attempt))
+    finally:
+        signals.attempt_graded.disconnect(override_meanwhile)
+    db.session.refresh(attempt)
+    assert attempt.reactions_due_at == later_grade[0]  # left for that grade's own run (or the replay)
