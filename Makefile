@@ -7,6 +7,8 @@ LANGS := bs hr sr_Latn sr_Cyrl sq mk en
 CATALOGS := lms/translations
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The address the demo prints and the app writes into links (certificates' verification pages).
+LMS_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: install run test test-sqlite test-postgres lint format translations extract-messages compile-messages bench clean
 
@@ -24,8 +26,8 @@ compile-messages: $(STAMP)
 ## Serve the app on its embedded default (SQLite in instance/, demo content, printed sign-ins).
 run: install
 	LMS_ENV=development $(BIN)/flask --app wsgi db upgrade
-	LMS_ENV=development $(BIN)/flask --app wsgi lms demo
-	LMS_ENV=development $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT) --no-reload
+	LMS_ENV=development LMS_BASE_URL=$(LMS_BASE_URL) $(BIN)/flask --app wsgi lms demo
+	LMS_ENV=development LMS_BASE_URL=$(LMS_BASE_URL) $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT) --no-reload
 
 ## The whole test suite (LMS_TEST_DATABASE_URL picks the database; default in-memory SQLite).
 test: install
