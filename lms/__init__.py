@@ -54,11 +54,12 @@ def _init_proxy_fix(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from lms import i18n
+    from lms import i18n, read_only
     from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     with app.app_context():
+        read_only.install(db.engine)
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_connect)
             event.listen(db.engine, "begin", _sqlite_begin)

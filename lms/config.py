@@ -43,6 +43,7 @@ ENV_SETTINGS = {
     "DB_POOL_SIZE": "LMS_DB_POOL_SIZE",
     "DB_MAX_OVERFLOW": "LMS_DB_MAX_OVERFLOW",
     "DB_STATEMENT_TIMEOUT_MS": "LMS_DB_STATEMENT_TIMEOUT_MS",
+    "DB_PREPARE_THRESHOLD": "LMS_DB_PREPARE_THRESHOLD",
     "LOG_FORMAT": "LMS_LOG_FORMAT",
     "LOG_LEVEL": "LMS_LOG_LEVEL",
 }
@@ -104,6 +105,9 @@ DEFAULTS: dict[str, Any] = {
     "LMS_DB_POOL_SIZE": None,
     "LMS_DB_MAX_OVERFLOW": None,
     "LMS_DB_STATEMENT_TIMEOUT_MS": None,
+    # psycopg prepares a statement on a connection from its Nth run (None: psycopg's 5); "off" prepares none,
+    # for PgBouncer in transaction pooling mode before 1.21 (lms/read_only.py says why it matters).
+    "LMS_DB_PREPARE_THRESHOLD": None,
     # text: Flask's default lines; json: one JSON object per line on stderr (lms/logs.py).
     "LMS_LOG_FORMAT": "text",
     "LMS_LOG_LEVEL": "INFO",
@@ -180,6 +184,7 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
         pool_size=app.config["LMS_DB_POOL_SIZE"],
         max_overflow=app.config["LMS_DB_MAX_OVERFLOW"],
         statement_timeout_ms=app.config["LMS_DB_STATEMENT_TIMEOUT_MS"],
+        prepare_threshold=app.config["LMS_DB_PREPARE_THRESHOLD"],
     )
     proxy_fix_options(app.config["LMS_PROXY_FIX"])  # a wrong value stops start-up here, with its name
 
@@ -191,8 +196,10 @@ def engine_options(
     pool_size: int | None = None,
     max_overflow: int | None = None,
     statement_timeout_ms: int | None = None,
+    prepare_threshold: int | str | None = None,
 ) -> dict[str, Any]:
-    """SQLAlchemy engine options for ``url``: ``base`` plus the pool and statement timeout for PostgreSQL.
+    """SQLAlchemy engine options for ``url``: ``base`` plus the pool, statement timeout and prepared statements
+    for PostgreSQL. Raises ValueError when ``prepare_threshold`` is neither a whole number nor "off".
 
     SQLite gets ``base`` unchanged: its pool classes take no size, and it has no statement timeout. A new dict
     is returned, so the defaults shared by every app in the process are never changed.
@@ -212,7 +219,20 @@ def engine_options(
         existing = connect_args.get("options", "")
         connect_args["options"] = f"{existing} -c statement_timeout={int(statement_timeout_ms)}".strip()
         options["connect_args"] = connect_args
+    if prepare_threshold not in (None, ""):
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args["prepare_threshold"] = _prepare_threshold(prepare_threshold)
+        options["connect_args"] = connect_args
     return options
+
+
+def _prepare_threshold(value: int | str) -> int | None:
+    text = str(value).strip().lower()
+    if text == "off":
+        return None
+    if text.isdigit():
+        return int(text)
+    raise ValueError(f"LMS_DB_PREPARE_THRESHOLD must be a whole number or off, not {value!r}")
 
 
 PROXY_FIX_KEYS = ("for", "proto", "host", "port", "prefix")

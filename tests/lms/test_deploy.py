@@ -441,3 +441,17 @@ def test_gunicorn_config_caps_workers_and_logs_json_access_lines(monkeypatch):
     line = json.loads(buffer.getvalue())
     assert line["request_id"] == "gunicorn-req-01" and line["status"] == 200 and line["bytes"] == 42
     assert line["path"] == "/auth/reset/<token>" and line["duration_ms"] == 12.0 and line["logger"] == "gunicorn.access"
+
+
+def test_the_prepare_threshold_reaches_psycopg():
+    base = {"pool_pre_ping": True}
+    assert engine_options("postgresql://db/x", base, prepare_threshold="off")["connect_args"] == {
+        "prepare_threshold": None
+    }
+    assert engine_options("postgresql://db/x", base, prepare_threshold=" 3 ")["connect_args"] == {
+        "prepare_threshold": 3
+    }
+    assert "connect_args" not in engine_options("postgresql://db/x", base, prepare_threshold="")
+    assert engine_options("sqlite://", base, prepare_threshold="off") == base
+    with pytest.raises(ValueError, match="LMS_DB_PREPARE_THRESHOLD must be a whole number or off"):
+        engine_options("postgresql://db/x", base, prepare_threshold="sometimes")
