@@ -10,6 +10,10 @@ Two more rows say where the lesson page's time goes: a route of this app that re
 and for a signed-in user. The first is the cost of the app's request handling (security headers, request id,
 locale, rate limits); the second adds the session and loading the signed-in user from the database.
 
+Use wrk (``apt-get install wrk``; the load helper takes it when installed). Without it the Python client, which
+shares the two cores and reaches about 2,800 requests/s on one, bounds the bare page's figure, so every share
+of bare reads higher than it is.
+
 Run: ``python -m bench.lesson_page`` (``make bench`` runs every benchmark). Prints a table and writes
 bench/results/lesson_page.md.
 """

@@ -70,6 +70,7 @@ def _init_extensions(app: Flask) -> None:
         locale_selector=i18n.select_locale,
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
+    i18n.install_template_gettext(app)
     limiter.init_app(app)
     _show_limiter_warnings(app)
     # Flask-Limiter keeps "enabled" on its one (module-level) object, so the last app initialised would decide

@@ -69,3 +69,26 @@ def test_switcher_refuses_unknown_languages_and_foreign_redirects(client):
     response = post_form(client, "/language", {"language": "xx", "next": "https://evil.example/"})
     assert response.headers["Location"] == "/"
     assert _lang(client.get("/auth/login")) == "en"
+
+
+def test_template_strings_follow_a_forced_locale_and_a_refresh_within_one_request(app):
+    """Templates remember the request's translations (lms.i18n.template_translations); a forced locale (a
+    mail in the recipient's language) and a refreshed one (a changed preference) are still followed."""
+    from flask import session
+    from flask_babel import force_locale, refresh
+
+    template = app.jinja_env.from_string("{{ _('Skip to main content') }}")
+    with app.test_request_context("/", headers={"Accept-Language": "sq"}):
+        assert template.render() == "Kalo te përmbajtja kryesore"
+        with force_locale("sr_Cyrl"):
+            assert template.render() == "Прескочи на главни садржај"
+            with force_locale("en"):
+                assert template.render() == "Skip to main content"
+            assert template.render() == "Прескочи на главни садржај"
+        assert template.render() == "Kalo te përmbajtja kryesore"
+        session["lang"] = "sr_Cyrl"
+        assert template.render() == "Kalo te përmbajtja kryesore"  # the request's locale, until refreshed
+        refresh()
+        assert template.render() == "Прескочи на главни садржај"
+    with app.app_context():  # no request (a job, the command line): the default locale
+        assert template.render() == "Skip to main content"
