@@ -52,8 +52,8 @@ def _rollback(conn: Connection) -> None:
     import psycopg
     from psycopg.pq import TransactionStatus
 
-    if conn.info.get(WROTE, True):
-        return
+    if conn.invalidated or conn.info.get(WROTE, True):
+        return  # (an invalidated connection, lost in a restart, has no transaction left to end)
     dbapi_connection = conn.connection.dbapi_connection
     if dbapi_connection is None or dbapi_connection.info.transaction_status != TransactionStatus.INTRANS:
         return  # no transaction, a failed one, or a broken connection: SQLAlchemy's ROLLBACK handles it

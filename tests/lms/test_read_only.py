@@ -102,3 +102,16 @@ def test_sqlite_is_left_as_it_is():
     with app.app_context():
         assert not event.contains(db.engine, "rollback", read_only._rollback)
         db.engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL (LMS_TEST_DATABASE_URL)")
+def test_a_connection_lost_during_a_reading_transaction_closes_quietly(committed_app):
+    """A restart of PostgreSQL invalidates the connection in the middle of a request; ending the request's
+    session must then neither commit nor fail (it used to raise PendingRollbackError, a 500)."""
+    with committed_app.app_context():
+        db.session.execute(text(PROBE), {"slug": "none"}).all()
+        db.session.connection().invalidate()
+        db.session.remove()
+        assert db.session.execute(text("SELECT 3")).scalar() == 3
+        db.session.remove()
