@@ -213,15 +213,14 @@ def engine_options(
         options["pool_size"] = pool_size
     if max_overflow is not None:
         options["max_overflow"] = max_overflow
+    connect_args = dict(options.get("connect_args") or {})
     if statement_timeout_ms:
-        connect_args = dict(options.get("connect_args") or {})
         # libpq's startup options: the server applies the setting to every statement of the session.
         existing = connect_args.get("options", "")
         connect_args["options"] = f"{existing} -c statement_timeout={int(statement_timeout_ms)}".strip()
-        options["connect_args"] = connect_args
     if prepare_threshold not in (None, ""):
-        connect_args = dict(options.get("connect_args") or {})
         connect_args["prepare_threshold"] = _prepare_threshold(prepare_threshold)
+    if connect_args:
         options["connect_args"] = connect_args
     return options
 

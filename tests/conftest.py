@@ -100,6 +100,13 @@ def is_postgres() -> bool:
     return TEST_DATABASE_URL.startswith("postgresql")
 
 
+def needs_postgres(test):
+    """Mark ``test`` as one for PostgreSQL only (``-m postgres``); it is skipped on SQLite, and CI's second run,
+    on PostgreSQL, runs it."""
+    skip = pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL (LMS_TEST_DATABASE_URL)")
+    return pytest.mark.postgres(skip(test))
+
+
 def reset_schema() -> None:
     """Empty the test database and build it with the migrations (so the migrations are what is tested)."""
     from flask_migrate import upgrade

@@ -22,7 +22,7 @@ from lms.config import DEFAULTS, engine_options, proxy_fix_options
 from lms.extensions import db as _db
 from lms.logs import JsonFormatter, clean_request_id, redact_path
 from lms.security import access
-from tests.conftest import build_app, csrf_token, is_postgres, login
+from tests.conftest import build_app, csrf_token, login, needs_postgres
 from tests.courses.test_packages import PNG
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -206,8 +206,7 @@ def test_settings_from_the_environment_reach_the_engine(monkeypatch):
     assert DEFAULTS["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL (LMS_TEST_DATABASE_URL)")
+@needs_postgres
 def test_postgresql_sessions_get_the_statement_timeout():
     app = build_app(LMS_DB_STATEMENT_TIMEOUT_MS=1234, LMS_DB_POOL_SIZE=2)
     with app.app_context():

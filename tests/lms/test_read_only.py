@@ -9,7 +9,7 @@ from sqlalchemy import event, select, text
 from lms import read_only
 from lms.extensions import db
 from lms.models import Academy
-from tests.conftest import build_app, is_postgres
+from tests.conftest import build_app, needs_postgres
 
 PROBE = "SELECT lms_academy.id FROM lms_academy WHERE lms_academy.slug = :slug"
 
@@ -28,8 +28,7 @@ def _statements(engine) -> list[str]:
     return sent
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL (LMS_TEST_DATABASE_URL)")
+@needs_postgres
 def test_statements_stay_prepared_across_requests_that_only_read(committed_app):
     with committed_app.app_context():
         db.engine.dispose()  # one fresh connection, used by every round below
@@ -42,8 +41,7 @@ def test_statements_stay_prepared_across_requests_that_only_read(committed_app):
             db.session.remove()
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL (LMS_TEST_DATABASE_URL)")
+@needs_postgres
 def test_a_transaction_that_wrote_is_rolled_back(committed_app):
     with committed_app.app_context():
         sent = _statements(db.engine)
@@ -55,8 +53,7 @@ def test_a_transaction_that_wrote_is_rolled_back(committed_app):
         db.session.remove()
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL (LMS_TEST_DATABASE_URL)")
+@needs_postgres
 def test_a_read_after_a_write_in_the_same_transaction_is_rolled_back_too(committed_app):
     with committed_app.app_context():
         db.session.execute(text("UPDATE lms_academy SET name = name || ' (changed)'"))
@@ -69,8 +66,7 @@ def test_a_read_after_a_write_in_the_same_transaction_is_rolled_back_too(committ
         db.session.remove()
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL (LMS_TEST_DATABASE_URL)")
+@needs_postgres
 def test_a_failed_transaction_is_rolled_back_and_the_connection_serves_on(committed_app):
     with committed_app.app_context():
         with pytest.raises(Exception, match="division by zero"):
@@ -80,8 +76,7 @@ def test_a_failed_transaction_is_rolled_back_and_the_connection_serves_on(commit
         db.session.remove()
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL (LMS_TEST_DATABASE_URL)")
+@needs_postgres
 def test_prepared_statements_can_be_switched_off(committed_app):
     app = build_app(
         SQLALCHEMY_DATABASE_URI=committed_app.config["SQLALCHEMY_DATABASE_URI"], LMS_DB_PREPARE_THRESHOLD="off"
@@ -104,8 +99,7 @@ def test_sqlite_is_left_as_it_is():
         db.engine.dispose()
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL (LMS_TEST_DATABASE_URL)")
+@needs_postgres
 def test_a_connection_lost_during_a_reading_transaction_closes_quietly(committed_app):
     """A restart of PostgreSQL invalidates the connection in the middle of a request; ending the request's
     session must then neither commit nor fail (it used to raise PendingRollbackError, a 500)."""
